@@ -1,0 +1,118 @@
+"""Immutable, data-free pictures of the world: what each worker holds, for diagrams and replay.
+
+A snapshot never references a tensor, so keeping thousands of them keeps no tensor data alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+__all__ = ["ObjectKind", "ObjectView", "WorkerView", "ModuleView", "WorldSnapshot", "preview"]
+
+ObjectKind = Literal["tensor", "parameter", "pointer"]
+
+_PREVIEW_ITEMS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectView:
+    """One object as a diagram sees it.
+
+    For a pointer, ``location`` and ``id_at_location`` say where it points; ``point_to_attr`` is set
+    for attribute pointers such as ``x.grad``.
+    """
+
+    id: int
+    kind: ObjectKind
+    preview: str
+    shape: tuple[int, ...]
+    dtype: str
+    requires_grad: bool = False
+    location: str | None = None
+    id_at_location: int | None = None
+    point_to_attr: str | None = None
+
+    @property
+    def nbytes_hint(self) -> int:
+        """Bytes of the tensor's values (0 for pointers), for message labels."""
+        if self.kind == "pointer":
+            return 0
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n * _dtype_size(self.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """An ``nn.Module`` whose parameters live on a worker; ``parameters`` maps names to pointer ids."""
+
+    id: int
+    class_name: str
+    location: str | None
+    parameters: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    """One worker: its store (``objects``, insertion order) and, for the local worker, live pointers."""
+
+    id: str
+    kind: Literal["local", "virtual", "ray"]
+    online: bool
+    objects: tuple[ObjectView, ...]
+    pointers: tuple[ObjectView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSnapshot:
+    """Every worker, the local worker first and then in creation order, plus modules sent away."""
+
+    workers: tuple[WorkerView, ...]
+    modules: tuple[ModuleView, ...] = ()
+
+    def worker(self, worker_id: str) -> WorkerView:
+        for w in self.workers:
+            if w.id == worker_id:
+                return w
+        known = ", ".join(repr(w.id) for w in self.workers)
+        raise KeyError(f"no worker {worker_id!r} in this snapshot; known workers: {known}")
+
+
+def _dtype_size(dtype: str) -> int:
+    try:
+        return int(getattr(torch, dtype).itemsize)
+    except (AttributeError, TypeError):
+        return 4
+
+
+def _format_number(v: object) -> str:
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def preview(t: torch.Tensor, items: int = _PREVIEW_ITEMS) -> str:
+    """A short, cheap text of a tensor's values: torch's own repr is far too slow to call per step.
+
+    >>> preview(torch.tensor([1, 2, 3, 4]))
+    '[1, 2, 3, 4]'
+    >>> preview(torch.arange(10))
+    '[0, 1, 2, 3, 4, 5, …]'
+    >>> preview(torch.tensor(2.5))
+    '2.5'
+    """
+    with torch.no_grad():
+        if t.dim() == 0:
+            return _format_number(t.item())
+        flat = t.detach().reshape(-1)
+        head = [_format_number(v) for v in flat[:items].tolist()]
+        more = ", …" if flat.numel() > items else ""
+        if t.dim() == 1:
+            return "[" + ", ".join(head) + more + "]"
+        return "[" + ", ".join(head) + more + "] (flat)"
