@@ -1,0 +1,21 @@
+// Bundles the live view's front end into one ES module for anywidget (WASM inlined, no CDN).
+import { build, context } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+const outfile = fileURLToPath(new URL("../syft_widgets/static/widget.js", import.meta.url));
+const options = {
+  entryPoints: [fileURLToPath(new URL("./src/widget.js", import.meta.url))],
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: ["es2020"],
+  outfile,
+  legalComments: "none",
+  logLevel: "info",
+};
+
+if (process.argv.includes("--watch")) {
+  await (await context(options)).watch();
+} else {
+  await build(options);
+}
