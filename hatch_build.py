@@ -42,7 +42,7 @@ def _node_major(node: str) -> int:
     return int(out.strip().lstrip("v").split(".")[0])
 
 
-class FrontEndBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+class FrontEndBuildHook(BuildHookInterface):
     """Runs ``npm ci`` and ``npm run build`` when js/ changed, and ships the bundle as an artifact."""
 
     PLUGIN_NAME = "custom"

@@ -1,0 +1,151 @@
+"""One listener per world that records steps and pushes every open view together, throttled.
+
+Steps arrive synchronously inside the learner's cell, so recording must be cheap: drawing happens
+at most once per throttle interval, once more shortly after a burst ends, and always when the cell
+ends (IPython's ``post_run_cell``), when variable names are final too.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..events import Step
+from ._deps import World
+from ._drawing import pointer_names
+from ._throttle import Throttle
+from .history import DEFAULT_CAPACITY, StepHistory
+
+if TYPE_CHECKING:
+    from .live import LiveView
+
+__all__ = ["LiveHub", "hub_for", "on_cell_end"]
+
+_HUBS: dict[int, LiveHub] = {}
+_CELL_HOOKED: set[int] = set()
+
+
+class LiveHub:
+    """Subscribes to a world's steps while at least one view is open."""
+
+    def __init__(self, world: World, capacity: int = DEFAULT_CAPACITY, throttle: Throttle | None = None):
+        self.world = world
+        self.capacity = capacity
+        self.throttle = throttle or Throttle()
+        self.history = StepHistory(capacity)
+        self.views: list[LiveView] = []
+        self.dirty = False
+        self.pushes = 0
+        self._unsubscribe: Any = None
+        self._timer: threading.Timer | None = None
+        self._last_names: dict[int, str] | None = None
+        # Pushes come from the learner's thread and from the trailing timer; never both at once.
+        self.lock = threading.RLock()
+
+    def attach(self, view: LiveView) -> None:
+        """Start sending steps to ``view``; the first view subscribes to the world's bus."""
+        with self.lock:
+            if not self.views:
+                self.history = StepHistory(self.capacity)
+                self._unsubscribe = self.world.bus.subscribe_steps(self.on_step)
+            self.views.append(view)
+        _hook_cell_end()
+
+    def detach(self, view: LiveView) -> None:
+        """Stop sending to ``view``; the last view leaving unsubscribes, so the core runs unobserved."""
+        with self.lock:
+            if view in self.views:
+                self.views.remove(view)
+            if not self.views:
+                if self._unsubscribe is not None:
+                    self._unsubscribe()
+                    self._unsubscribe = None
+                self._cancel_timer()
+
+    def on_step(self, step: Step) -> None:
+        """Record ``step``; draw now if the throttle allows, else soon after."""
+        with self.lock:
+            self.history.record(step)
+            self.dirty = True
+            wait = self.throttle.wait_time()
+            if wait == 0.0:
+                self.push(names=self._names())
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self._trailing_push)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def on_cell_end(self) -> None:
+        """Draw the cell's last step, with the variable names the cell just assigned."""
+        with self.lock:
+            names = self._names()
+            if self.dirty or names != self._last_names:
+                self.push(names=names)
+
+    def push(self, names: dict[int, str] | None = None) -> None:
+        """Redraw every open view from the history, each as one batched update."""
+        with self.lock:
+            self._cancel_timer()
+            names = self._names() if names is None else names
+            self._last_names = names
+            for view in tuple(self.views):
+                view._refresh(names)
+            self.throttle.mark()
+            self.dirty = False
+            self.pushes += 1
+
+    @property
+    def names(self) -> dict[int, str]:
+        """The variable names used by the last push."""
+        return dict(self._last_names or {})
+
+    def _trailing_push(self) -> None:
+        with self.lock:
+            self._timer = None
+            if self.dirty and self.views:
+                self.push()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    @staticmethod
+    def _names() -> dict[int, str]:
+        ip = _ipython()
+        return pointer_names(getattr(ip, "user_ns", None))
+
+
+def hub_for(world: World) -> LiveHub:
+    """The hub of ``world``, made on first use."""
+    hub = _HUBS.get(id(world))
+    if hub is None or hub.world is not world:
+        hub = _HUBS[id(world)] = LiveHub(world)
+    return hub
+
+
+def on_cell_end(*_args: object) -> None:
+    """IPython ``post_run_cell`` callback: bring every open view up to date."""
+    for hub in tuple(_HUBS.values()):
+        if hub.views:
+            try:
+                hub.on_cell_end()
+            except Exception as exc:
+                for view in tuple(hub.views):
+                    view._show_error(exc)
+
+
+def _ipython() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _hook_cell_end() -> None:
+    ip = _ipython()
+    if ip is None or id(ip) in _CELL_HOOKED:
+        return
+    ip.events.register("post_run_cell", on_cell_end)
+    _CELL_HOOKED.add(id(ip))

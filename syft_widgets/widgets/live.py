@@ -1,0 +1,209 @@
+"""The live view: a Jupyter widget that draws the world after every step, with a replay timeline."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..events import Step
+from ..snapshot import WorldSnapshot
+from . import _deps, _export
+from ._drawing import filter_snapshot, filter_step, legend_dot, worker_ids
+from ._hub import LiveHub, hub_for
+from ._labels import labels, language_names
+
+__all__ = ["LiveView", "UnsupportedLanguageError", "show"]
+
+BUNDLE = pathlib.Path(__file__).resolve().parent.parent / "static" / "widget.js"
+
+# Shown only by a development checkout whose front end was never built.
+_MISSING_BUNDLE_ESM = """
+export default { render({ el }) {
+  el.textContent = "syft-widgets: the front-end bundle is missing; " +
+    "run `pip install -e .` (needs Node.js >= 18 and npm).";
+} };
+"""
+
+
+class UnsupportedLanguageError(traitlets.TraitError, ValueError):
+    """A language the message catalog does not cover."""
+
+
+class LiveView(anywidget.AnyWidget):
+    """A live, replayable diagram of the workers' stores; make one with ``sy.show()``."""
+
+    _esm = BUNDLE if BUNDLE.is_file() else _MISSING_BUNDLE_ESM
+
+    dot = traitlets.Unicode("", help="DOT text of the step shown, laid out in the browser.").tag(sync=True)
+    legend_dot = traitlets.Unicode("", help="DOT of a small example drawn as the legend.").tag(sync=True)
+    lang = traitlets.Unicode("en", help="Language of every word in the view: 'en' or 'bn'.").tag(sync=True)
+    step = traitlets.Int(-1, help="Step.index of the step shown; -1 before the first step.").tag(sync=True)
+    live = traitlets.Bool(True, help="Follow the newest step while cells run.").tag(sync=True)
+    steps_meta = traitlets.List(
+        traitlets.Dict(), help="Per recorded step: its index, op and narration in lang."
+    ).tag(sync=True)
+    labels = traitlets.Dict(help="The controls' words in lang, from the message catalog.").tag(sync=True)
+    language_names = traitlets.Dict(help="Each language's own name, for the language toggle.").tag(sync=True)
+    error = traitlets.Unicode("", help="Why drawing failed, in lang; empty when it worked.").tag(sync=True)
+
+    def __init__(
+        self,
+        *,
+        workers: tuple[object, ...] = (),
+        lang: str = "en",
+        world: _deps.World | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._ids = worker_ids(workers)
+        self._world = world if world is not None else _deps.default_world()
+        self._hub: LiveHub = hub_for(self._world)
+        self._narrations: dict[tuple[str, int], str] = {}
+        self._updating = False
+        self._closed = False
+        super().__init__(lang=lang, **kwargs)
+        self._hub.attach(self)
+        self._history = self._hub.history
+        with self._hub.lock:
+            self._refresh(self._hub.names)
+
+    @traitlets.validate("lang")
+    def _check_lang(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        allowed = _deps.supported_languages()
+        if value not in allowed:
+            choices = ", ".join(repr(code) for code in allowed)
+            raise UnsupportedLanguageError(
+                f"unsupported language {value!r}: choose one of {choices}, e.g. view.lang = 'bn'"
+            )
+        return str(value)
+
+    @traitlets.observe("lang", "step", "live")
+    def _on_view_state(self, change: dict[str, Any]) -> None:
+        # The browser moved the timeline or switched language: redraw this view only.
+        if self._updating or self._closed or not hasattr(self, "_history"):
+            return
+        with self._hub.lock:
+            latest = self._history.latest
+            moved_back = latest is not None and change["new"] != latest.index
+            if change["name"] == "step" and self.live and moved_back:
+                # Picking an older step means replaying it, not following the kernel.
+                self._updating = True
+                try:
+                    self.live = False
+                finally:
+                    self._updating = False
+            self._refresh(self._hub.names)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The recorded steps, oldest first (at most the history's capacity, 500 by default)."""
+        return self._history.steps
+
+    @property
+    def workers(self) -> tuple[str, ...] | None:
+        """The ids of the workers shown, or None when the view shows every worker."""
+        return self._ids
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Save the step shown as .svg or .png, or every recorded step as an offline .html replay."""
+        return _export.save(self, pathlib.Path(path))
+
+    def close(self) -> None:
+        """Stop following the world and close the widget in the browser."""
+        if not self._closed:
+            self._closed = True
+            self._hub.detach(self)
+        super().close()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def shown_step(self) -> Step | None:
+        """The step the view shows now (None before the first step)."""
+        return self._history.find(self.step) if self.step >= 0 else self._history.latest
+
+    def dot_for(self, step: Step | None, lang: str, names: dict[int, str], id_prefix: str = "") -> str:
+        """DOT of ``step`` for this view's workers, or of the world now when ``step`` is None."""
+        if step is None:
+            snapshot: WorldSnapshot = filter_snapshot(self._world.snapshot(), self._ids)
+            return _deps.to_dot(snapshot, step=None, lang=lang, names=names, id_prefix=id_prefix)
+        shown = filter_step(step, self._ids)
+        return _deps.to_dot(shown.snapshot, step=shown, lang=lang, names=names, id_prefix=id_prefix)
+
+    def narration(self, step: Step, lang: str) -> str:
+        """What ``step`` did, in ``lang``; cached because the timeline lists every step."""
+        key = (lang, step.index)
+        text = self._narrations.get(key)
+        if text is None:
+            text = self._narrations[key] = _deps.narrate(filter_step(step, self._ids), lang)
+        return text
+
+    def steps_meta_for(self, lang: str) -> list[dict[str, object]]:
+        """The timeline's entries in ``lang``."""
+        steps = self._history.steps
+        if len(self._narrations) > 4 * max(1, len(steps)):
+            kept = {s.index for s in steps}
+            self._narrations = {k: v for k, v in self._narrations.items() if k[1] in kept}
+        return [{"index": s.index, "op": s.op, "narration": self.narration(s, lang)} for s in steps]
+
+    def _refresh(self, names: dict[int, str]) -> None:
+        """Bring every trait up to date in one message; errors are shown, never raised."""
+        if self._closed:
+            return
+        self._updating = True
+        try:
+            with self.hold_sync():
+                try:
+                    latest = self._history.latest
+                    if self.live or self._history.find(self.step) is None:
+                        self.step = latest.index if latest is not None else -1
+                    lang = self.lang
+                    self.labels = labels(lang)
+                    self.language_names = language_names()
+                    self.steps_meta = self.steps_meta_for(lang)
+                    self.dot = self.dot_for(self.shown_step(), lang, names)
+                    if not self.legend_dot or self._legend_lang != lang:
+                        self.legend_dot = legend_dot(lang)
+                        self._legend_lang = lang
+                    self.error = ""
+                except Exception as exc:
+                    self._show_error(exc)
+        finally:
+            self._updating = False
+
+    _legend_lang = ""
+
+    def _show_error(self, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        try:
+            self.error = _deps.gettext_for(self.lang)("Drawing failed: {error}").format(error=message)
+        except Exception:
+            self.error = message
+
+    # -- outside the live front end ---------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        # nbviewer and GitHub cannot run the widget; they show the richest static entry instead.
+        try:
+            if shutil.which("dot"):
+                data["image/svg+xml"] = _export.static_svg(self)
+        except Exception:
+            pass
+        data["text/plain"] = _export.text_fallback(self)
+        return data, metadata
+
+    def __repr__(self) -> str:
+        count = len(self._history) if hasattr(self, "_history") else 0
+        return f"<LiveView lang={self.lang!r} step={self.step} steps={count} workers={self._ids or 'all'}>"
+
+
+def show(*workers: object, lang: str = "en") -> LiveView:
+    """A live diagram of every worker, or only of ``workers``, in ``lang`` ("en" or "bn")."""
+    return LiveView(workers=workers, lang=lang)
