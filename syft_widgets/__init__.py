@@ -1,1 +1,51 @@
-"""syft_widgets: PySyft 0.2's pointer API, re-built small, with live diagrams of what happens."""
+"""syft_widgets: PySyft 0.2's pointer API, re-built small, with live diagrams of what happens.
+
+>>> import torch, syft_widgets as sy
+>>> hook = sy.TorchHook(torch)
+>>> bob = sy.VirtualWorker(hook, id="bob")
+>>> x_ptr = torch.tensor([1, 2, 3]).send(bob)
+>>> (x_ptr + x_ptr).get()
+tensor([2, 4, 6])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import errors
+from .errors import ObjectNotFoundError, TensorsNotCollocatedException
+from .hook import TorchHook
+from .pointers import PointerParameter, PointerTensor
+from .workers import BaseWorker, VirtualWorker
+from .world import WORLD
+
+__all__ = [
+    "TorchHook",
+    "VirtualWorker",
+    "BaseWorker",
+    "PointerTensor",
+    "PointerParameter",
+    "ObjectNotFoundError",
+    "TensorsNotCollocatedException",
+    "errors",
+    "show",
+    "local_worker",
+    "RayWorker",
+]
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily: the core must work without Jupyter, and without Ray.
+    if name == "local_worker":
+        return WORLD.local_worker
+    if name == "show":
+        from .widgets import show
+
+        return show
+    if name == "RayWorker":
+        from .ray import RayWorker
+
+        return RayWorker
+    raise AttributeError(f"module 'syft_widgets' has no attribute {name!r}")

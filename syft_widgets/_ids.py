@@ -1,0 +1,40 @@
+"""Object ids: PySyft-style 11-digit integers, unique within a process without remembering them."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import weakref
+
+import torch
+
+__all__ = ["new_id", "tensor_id", "set_tensor_id"]
+
+_SPACE = 10**11
+# Multiplying a counter by a number coprime to 10**11 walks through every id once before repeating:
+# ids look random like PySyft's but can never collide, and no set of used ids has to be kept.
+_STRIDE = 25_214_903_917
+_counter = itertools.count(secrets.randbelow(_SPACE))
+_offset = secrets.randbelow(_SPACE)
+
+
+def new_id() -> int:
+    """A fresh id in [0, 10**11) that no other call in this process returns."""
+    return (next(_counter) * _STRIDE + _offset) % _SPACE
+
+
+# A local tensor gets its id lazily. It is kept beside the tensor rather than in its __dict__, because
+# copy.deepcopy copies __dict__ and a copied model must not share ids with the original.
+_tensor_ids: weakref.WeakKeyDictionary[torch.Tensor, int] = weakref.WeakKeyDictionary()
+
+
+def tensor_id(t: torch.Tensor) -> int:
+    """The id of a local tensor, drawn on first use."""
+    found = _tensor_ids.get(t)
+    if found is None:
+        found = _tensor_ids[t] = new_id()
+    return found
+
+
+def set_tensor_id(t: torch.Tensor, obj_id: int) -> None:
+    _tensor_ids[t] = obj_id

@@ -1,0 +1,119 @@
+"""The message catalog: every word the diagrams and widgets show, in English or Bengali.
+
+Catalogs are gettext ``.po`` files in ``syft_widgets/locale/<lang>/LC_MESSAGES/syft_widgets.po``
+with English msgids, read at run time with Babel so translators edit text files, not code.
+
+>>> _ = translator("bn")
+>>> _("pointer")
+'পয়েন্টার'
+>>> translator("en")("Step {index} of {count}").format(index=2, count=5)
+'Step 2 of 5'
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "SUPPORTED_LANGUAGES",
+    "WIDGET_MESSAGES",
+    "N_",
+    "catalog_path",
+    "check_language",
+    "plural_translator",
+    "translator",
+]
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "bn")
+DOMAIN = "syft_widgets"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark ``message`` for extraction without translating it now (translate it where it is shown)."""
+    return message
+
+
+# Words the widget (syft_widgets/widgets/) asks for by these exact msgids.
+WIDGET_MESSAGES: list[str] = [
+    N_("Previous step"),
+    N_("Next step"),
+    N_("Play"),
+    N_("Pause"),
+    N_("Step {index} of {count}"),
+    N_("Language"),
+    N_("Live"),
+    N_("Replay"),
+    N_("Save"),
+    N_("Legend"),
+    N_("No steps yet: run a cell that sends a tensor."),
+    N_("Drawing failed: {error}"),
+    N_("Loading diagram…"),
+    N_("tensor"),
+    N_("parameter"),
+    N_("pointer"),
+    N_("module"),
+    N_("added"),
+    N_("removed"),
+    N_("moved"),
+    N_("changed"),
+    N_("message"),
+    N_("offline"),
+    N_("and {count} more"),
+    N_("Go to the latest step"),
+]
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise a ``ValueError`` that lists the choices."""
+    if lang not in SUPPORTED_LANGUAGES:
+        allowed = ", ".join(repr(code) for code in SUPPORTED_LANGUAGES)
+        raise ValueError(f"unsupported language {lang!r}; choose one of {allowed}, e.g. lang='bn'")
+    return lang
+
+
+def catalog_path(lang: str) -> Path:
+    """Where the ``.po`` catalog of ``lang`` lives."""
+    return LOCALE_DIR / check_language(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=None)
+def _translations(lang: str) -> gettext.GNUTranslations:
+    # Babel reads the .po text; writing it to an in-memory .mo lets the standard library do the
+    # lookups and plural rules, and drops empty or fuzzy entries so they fall back to English.
+    with catalog_path(lang).open("rb") as po:
+        catalog = read_po(po, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """A gettext-style ``_`` for ``lang``; unknown msgids come back unchanged (English).
+
+    >>> translator("fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: unsupported language 'fr'; choose one of 'en', 'bn', e.g. lang='bn'
+    """
+    return _translations(check_language(lang)).gettext
+
+
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """A gettext-style ``ngettext(singular, plural, n)`` for ``lang``.
+
+    >>> ngettext = plural_translator("en")
+    >>> ngettext("{module} ({count} parameter)", "{module} ({count} parameters)", 2)
+    '{module} ({count} parameters)'
+    """
+    return _translations(check_language(lang)).ngettext

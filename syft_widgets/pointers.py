@@ -1,0 +1,516 @@
+"""Pointers: tensors with no data of their own that stand for a tensor held by another worker.
+
+A pointer is a real ``torch.Tensor`` subclass. Torch hands every function call on it to
+``__torch_function__``, which sends the call to the worker holding the data and returns a new
+pointer to the result. Pointers to pointers need nothing special: the worker in the middle holds a
+pointer, so running the command there forwards it one hop further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+import torch
+
+from . import messages as m
+from ._ids import new_id, set_tensor_id
+from .errors import (
+    NotAWorkerError,
+    PointerCycleError,
+    RemoteValueError,
+    SpentPointerError,
+    TensorsNotCollocatedException,
+    UnsupportedRemoteValueError,
+)
+from .functions import function_name, short_name
+from .snapshot import ObjectView
+from .views import dtype_name
+from .workers import PLAIN_TYPES, BaseWorker
+from .world import WORLD
+
+__all__ = [
+    "PointerTensor",
+    "PointerParameter",
+    "make_pointer",
+    "pointer_from_description",
+    "resolve_worker",
+    "run_remote",
+]
+
+_EMPTY = torch.empty(0)
+_PLAIN = frozenset(PLAIN_TYPES)
+
+
+class PointerMixin:
+    """Everything a pointer adds to a tensor; shared by :class:`PointerTensor` and ``PointerParameter``."""
+
+    is_pointer = True
+    # Class-level defaults: they shadow the properties the hook adds to torch.Tensor (id, owner,
+    # location), so that a pointer's own values live in its instance dict.
+    id: int = 0
+    owner: Any = None
+    location: Any = None
+    id_at_location: int = 0
+    garbage_collect_data: bool = False
+    point_to_attr: str | None = None
+    meta: m.TensorMeta = m.TensorMeta((), torch.float32, False)
+    _ref: m.ObjectRef = m.ObjectRef(0)
+    _spent: bool = False
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        return run_remote(func, args, kwargs)
+
+    def _init_pointer(
+        self,
+        owner: BaseWorker,
+        location: BaseWorker,
+        id_at_location: int,
+        meta: m.TensorMeta,
+        ptr_id: int,
+        gc: bool,
+        attr: str | None = None,
+    ) -> None:
+        self.__dict__.update(
+            id=ptr_id,
+            owner=owner,
+            location=location,
+            id_at_location=id_at_location,
+            garbage_collect_data=gc,
+            point_to_attr=attr,
+            meta=meta,
+            _ref=m.ObjectRef(id_at_location, attr),
+            _spent=False,
+        )
+        if owner.is_client_worker and attr is None:
+            WORLD.track_pointer(self)
+
+    # --- what it shows -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        text = (
+            f"(Wrapper)>[PointerTensor | {self.owner.id}:{self.id} -> "
+            f"{self.location.id}:{self.id_at_location}]"
+        )
+        if self.point_to_attr:
+            text += f"::{self.point_to_attr}"
+        if self._spent:
+            text += " (retrieved)"
+        return text
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(repr(self), spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(type(self))) | set(self.__dict__))
+
+    @property
+    def child(self) -> PointerMixin:
+        """PySyft 0.2 kept pointer fields on ``.child``; here the wrapper is its own child."""
+        return self
+
+    @property
+    def is_live_pointer(self) -> bool:
+        return not self._spent
+
+    def view(self) -> ObjectView:
+        """How this pointer appears in a snapshot."""
+        meta = self.meta
+        return ObjectView(
+            self.id,
+            "pointer",
+            f"→ {self.location.id}:{self.id_at_location}",
+            meta.shape,
+            dtype_name(meta.dtype),
+            meta.requires_grad,
+            str(self.location.id),
+            self.id_at_location,
+            self.point_to_attr,
+        )
+
+    def describe(self) -> m.PointerDescription:
+        return m.PointerDescription(self.id, self.location.id, self.id_at_location, self.meta, self.point_to_attr)
+
+    def adopt_id(self, obj_id: int) -> None:
+        """A stored pointer's own id is the key it is stored under."""
+        self.__dict__["id"] = obj_id
+
+    # --- cached metadata: answering these needs no message ------------------------------------
+    @property
+    def shape(self) -> torch.Size:  # type: ignore[override]
+        return torch.Size(self.meta.shape)
+
+    def size(self, dim: int | None = None) -> Any:  # type: ignore[override]
+        return self.shape if dim is None else self.meta.shape[dim]
+
+    def dim(self) -> int:  # type: ignore[override]
+        return len(self.meta.shape)
+
+    @property
+    def ndim(self) -> int:  # type: ignore[override]
+        return len(self.meta.shape)
+
+    def numel(self) -> int:  # type: ignore[override]
+        return self.shape.numel()
+
+    def __len__(self) -> int:
+        if not self.meta.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.meta.shape[0]
+
+    @property
+    def dtype(self) -> torch.dtype:  # type: ignore[override]
+        return self.meta.dtype
+
+    @property
+    def requires_grad(self) -> bool:  # type: ignore[override]
+        return self.meta.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._set_remote("requires_grad", bool(value))
+        meta = self.meta
+        self.__dict__["meta"] = m.TensorMeta(meta.shape, meta.dtype, bool(value), meta.is_parameter)
+
+    # --- attributes of the remote tensor -------------------------------------------------------
+    @property
+    def grad(self) -> Any:  # type: ignore[override]
+        """A pointer to the remote tensor's ``.grad``, or None when it has none (unlike PySyft 0.2)."""
+        self._check_usable("grad")
+        reply = self.owner.send_msg(m.QueryAttribute(self._ref, "grad"), self.location)
+        return None if reply is None else self._attribute_pointer("grad", reply)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        self._set_remote("grad", value)
+
+    @property
+    def data(self) -> Any:  # type: ignore[override]
+        """A pointer to the remote tensor's ``.data``."""
+        self._check_usable("data")
+        return self._attribute_pointer("data", self.meta)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._set_remote("data", value)
+
+    def _attribute_pointer(self, attr: str, meta: m.TensorMeta) -> PointerTensor:
+        path = f"{self.point_to_attr}.{attr}" if self.point_to_attr else attr
+        plain = m.TensorMeta(meta.shape, meta.dtype, meta.requires_grad, False)
+        return make_pointer(self.owner, self.location, self.id_at_location, plain, ptr_id=self.id, gc=False, attr=path)
+
+    def _set_remote(self, attr: str, value: Any) -> None:
+        self._check_usable(attr)
+        pointers: list[PointerMixin] = []
+        encoded = _encode(value, pointers, attr)
+        _check_collocated(self, pointers, f"setting .{attr}")
+        with WORLD.step("command", func=f"set {attr}", worker=str(self.location.id)):
+            self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
+
+    # --- moving data around --------------------------------------------------------------------
+    def get(self) -> Any:
+        """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
+        self._check_usable("get")
+        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+            payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
+        if self.point_to_attr:
+            return payload  # a copy of an attribute; the parent stays where it is
+        result = _materialize(payload, self.owner, self.id_at_location)
+        self._retire()
+        return result
+
+    def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
+        """Send this pointer to another worker: a pointer to a pointer. The data does not move."""
+        self._check_usable("send")
+        destination = _single_worker(workers, "send")
+        if self.point_to_attr:
+            raise UnsupportedRemoteValueError(
+                f"Cannot send the attribute pointer ::{self.point_to_attr}; send the tensor it belongs to."
+            )
+        if destination.id == self.location.id:
+            raise PointerCycleError(
+                f"This pointer already points to {self.location.id!r}; sending it there would make "
+                f"{self.location.id!r} point to itself. Keep using the pointer, or send it to another worker."
+            )
+        if destination.id == self.owner.id:
+            raise PointerCycleError(
+                f"This pointer already belongs to {self.owner.id!r}. To bring the data here, call .get()."
+            )
+        with WORLD.step("send", kind="pointer", worker=str(destination.id), owner=str(self.owner.id)):
+            stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
+        # The newest pointer in a chain is the one that deletes the data when it dies.
+        self.garbage_collect_data = False
+        return make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
+
+    def move(self, destination: Any) -> Any:
+        """Move the object straight from its worker to ``destination``; returns this pointer."""
+        self._check_usable("move")
+        dest = resolve_worker(destination, "move")
+        if self.point_to_attr:
+            raise UnsupportedRemoteValueError(
+                f"Cannot move the attribute pointer ::{self.point_to_attr}; move the tensor it belongs to."
+            )
+        if dest.id == self.owner.id:
+            return self.get()
+        if dest.id == self.location.id:
+            return self
+        with WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)):
+            new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
+        self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
+        return self
+
+    def remote_get(self) -> Any:
+        """Ask the worker holding a pointer to fetch what it points to and keep it (one hop closer)."""
+        self._check_usable("remote_get")
+        with WORLD.step("remote_get", worker=str(self.location.id), owner=str(self.owner.id)):
+            meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
+        self.__dict__["meta"] = meta
+        return self
+
+    def copy(self) -> Any:
+        """A new remote copy of the tensor, on the same worker."""
+        return run_remote(torch.Tensor.clone, (self,), {})
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        copied = run_remote(torch.Tensor.__deepcopy__, (self, {}), {})
+        memo[id(self)] = copied
+        return copied
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise UnsupportedRemoteValueError(
+            "A pointer cannot be pickled: it means nothing outside this session. Call .get() first."
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]  # type: ignore[index]
+
+    # --- values that only exist where the data is ---------------------------------------------
+    def _no_value(self, what: str) -> Any:
+        raise RemoteValueError(
+            f"Error, Please consider calling \".get\" method instead of \"{what}\": this tensor lives on "
+            f"{self.location.id!r}, so its value is not here. Use ptr.get(){'' if what == 'bool()' else '.' + what}."
+        )
+
+    def item(self) -> Any:  # type: ignore[override]
+        return self._no_value("item()")
+
+    def tolist(self) -> Any:  # type: ignore[override]
+        return self._no_value("tolist()")
+
+    def numpy(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._no_value("numpy()")
+
+    def __bool__(self) -> bool:
+        return self._no_value("bool()")  # type: ignore[no-any-return]
+
+    def __int__(self) -> int:
+        return self._no_value("int()")  # type: ignore[no-any-return]
+
+    def __float__(self) -> float:
+        return self._no_value("float()")  # type: ignore[no-any-return]
+
+    def __index__(self) -> int:
+        return self._no_value("index")  # type: ignore[no-any-return]
+
+    # --- lifetime ------------------------------------------------------------------------------
+    def _check_usable(self, action: str) -> None:
+        if self._spent:
+            where = self.location.id
+            raise SpentPointerError(
+                f"This pointer was already used with .get(), which brought its tensor back from {where!r} "
+                f"and removed it there, so .{action} cannot reach it. Use the tensor that .get() returned "
+                f"(x = x_ptr.get()), or send it again with x.send({where!r})."
+            )
+
+    def _retire(self) -> None:
+        self.__dict__.update(_spent=True, garbage_collect_data=False)
+
+    def __del__(self) -> None:
+        # Dropping the last pointer deletes the remote object (PySyft's garbage collection).
+        try:
+            state = self.__dict__
+            if state.get("garbage_collect_data") and not state.get("_spent"):
+                location = state["location"]
+                WORLD.begin_step("gc", {"worker": str(location.id)})
+                try:
+                    state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
+                finally:
+                    WORLD.end_step()
+        except Exception:  # noqa: BLE001 - never raise from a destructor (e.g. at interpreter exit)
+            pass
+
+
+class PointerTensor(PointerMixin, torch.Tensor):
+    """A pointer to a tensor on another worker; prints as ``(Wrapper)>[PointerTensor | me:1 -> bob:2]``."""
+
+
+class PointerParameter(PointerMixin, torch.nn.Parameter):
+    """A model parameter whose data lives on another worker.
+
+    ``model.send(bob)`` turns each parameter into one of these *in place*, so optimizers built on the
+    model keep working; ``.get()`` turns it back into an ordinary local ``Parameter``.
+    """
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def get(self) -> Any:
+        """Bring the data back into this very Parameter object, which becomes local again."""
+        self._check_usable("get")
+        if self.point_to_attr:
+            return super().get()
+        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+            payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
+        _become(self, payload)
+        return self
+
+
+def _become(param: PointerMixin, payload: m.Payload) -> None:
+    """Turn a PointerParameter in place into what arrived: a local Parameter, or a pointer one hop on."""
+    owner = param.owner
+    if isinstance(payload, m.PointerDescription):
+        location = WORLD.worker(payload.location)
+        param._init_pointer(owner, location, payload.id_at_location, payload.meta, payload.id, True)
+        return
+    obj_id = param.id_at_location
+    param.__dict__.update(_spent=True, garbage_collect_data=False)  # no delete while converting
+    for key in ("id", "owner", "location", "id_at_location", "garbage_collect_data", "point_to_attr",
+                "meta", "_ref", "_spent"):  # fmt: skip
+        param.__dict__.pop(key, None)
+    param.__class__ = torch.nn.Parameter
+    with torch.no_grad():
+        param.data = payload.data
+    param.requires_grad_(payload.requires_grad)
+    param.grad = payload.grad
+    set_tensor_id(param, obj_id)
+
+
+def make_pointer(
+    owner: BaseWorker,
+    location: BaseWorker,
+    id_at_location: int,
+    meta: m.TensorMeta,
+    *,
+    ptr_id: int | None = None,
+    gc: bool = True,
+    attr: str | None = None,
+) -> Any:
+    cls = PointerParameter if meta.is_parameter else PointerTensor
+    pointer = torch.Tensor._make_subclass(cls, _EMPTY, False)
+    pointer._init_pointer(owner, location, id_at_location, meta, new_id() if ptr_id is None else ptr_id, gc, attr)
+    return pointer
+
+
+def pointer_from_description(desc: m.PointerDescription, owner: BaseWorker, obj_id: int) -> Any:
+    location = WORLD.worker(desc.location)
+    return make_pointer(owner, location, desc.id_at_location, desc.meta, ptr_id=obj_id, attr=desc.point_to_attr)
+
+
+def _materialize(payload: m.Payload, owner: BaseWorker, obj_id: int) -> Any:
+    if isinstance(payload, m.PointerDescription):
+        # A pointer fetched from a chain keeps its id and now deletes the data when dropped
+        # (PySyft 0.2.9 left it with garbage collection off: a leak).
+        return pointer_from_description(payload, owner, payload.id)
+    set_tensor_id(payload, obj_id)
+    return payload
+
+
+def resolve_worker(value: Any, action: str) -> BaseWorker:
+    """The worker ``value`` names: a worker object, or the id of a known worker."""
+    if isinstance(value, BaseWorker):
+        return WORLD.workers.get(value.id, value)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return WORLD.worker(value)
+    raise NotAWorkerError(
+        f".{action}() needs a worker, like bob = sy.VirtualWorker(hook, id='bob'), or a worker's id; "
+        f"got {value!r} ({type(value).__name__})."
+    )
+
+
+def _single_worker(workers: tuple, action: str) -> BaseWorker:
+    if len(workers) != 1:
+        raise NotAWorkerError(
+            f".{action}() takes exactly one worker, like x.{action}(bob); got {len(workers)}. "
+            "Sending to several workers at once is not supported."
+        )
+    return resolve_worker(workers[0], action)
+
+
+# --- running torch functions remotely ---------------------------------------------------------
+def run_remote(func: Any, args: tuple, kwargs: dict | None) -> Any:
+    """Send one torch call on pointers to the worker that holds their data."""
+    pointers: list[PointerMixin] = []
+    name = function_name(func)
+    encoded_args = tuple(_encode(a, pointers, name) for a in args)
+    encoded_kwargs = {k: _encode(v, pointers, name) for k, v in kwargs.items()} if kwargs else {}
+    first = pointers[0]
+    _check_collocated(first, pointers, short_name(name))
+    owner, location = first.owner, first.location
+    command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
+    WORLD.begin_step("command", {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)})
+    try:
+        reply = owner.send_msg(command, location)
+    finally:
+        WORLD.end_step()
+    return _build_result(reply, pointers, owner, location)
+
+
+def _build_result(reply: Any, pointers: list[PointerMixin], owner: BaseWorker, location: BaseWorker) -> Any:
+    kind = type(reply)
+    if kind is m.Stored:
+        return make_pointer(owner, location, reply.obj_id, reply.meta)
+    if kind is m.InPlace:
+        pointer = pointers[reply.position]
+        pointer.__dict__["meta"] = reply.meta
+        return pointer
+    if kind is tuple and any(type(r) in (m.Stored, m.InPlace) for r in reply):
+        return tuple(_build_result(r, pointers, owner, location) for r in reply)
+    return reply
+
+
+def _encode(value: Any, pointers: list[PointerMixin], name: str) -> Any:
+    """Replace pointers by references the remote worker resolves; refuse local tensors."""
+    kind = type(value)
+    if kind is PointerTensor or kind is PointerParameter:
+        if value._spent:
+            value._check_usable(short_name(name))
+        pointers.append(value)
+        return value._ref
+    if kind in _PLAIN:
+        return value
+    if isinstance(value, PointerMixin):
+        pointers.append(value)
+        return value._ref
+    if isinstance(value, torch.Tensor):
+        raise TensorsNotCollocatedException(
+            f"You tried to call {short_name(name)} involving a pointer and a local tensor. The local "
+            "tensor is on me while the pointer's data is on another worker. Send the local tensor there "
+            "first (t.send(bob)), or bring the pointer's data here with .get()."
+        )
+    if kind in (tuple, list):
+        return kind(_encode(v, pointers, name) for v in value)
+    if kind is dict:
+        return {k: _encode(v, pointers, name) for k, v in value.items()}
+    if isinstance(value, PLAIN_TYPES):
+        return value
+    raise UnsupportedRemoteValueError(
+        f"{short_name(name)} got a {type(value).__name__}, which cannot travel to another worker: "
+        "only pointers and plain values (numbers, strings, shapes, dtypes) can."
+    )
+
+
+def _check_collocated(first: PointerMixin, pointers: list[PointerMixin], op: str) -> None:
+    where: Hashable = first.location.id
+    for other in pointers:
+        if other.location.id != where:
+            raise TensorsNotCollocatedException(
+                f"You tried to call {op} involving two tensors which are not on the same machine! One "
+                f"tensor is on {where!r} while the other is on {other.location.id!r}. Use .move() to bring "
+                f"them together first, e.g. ptr.move({where!r}), or .get() both."
+            )

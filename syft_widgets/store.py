@@ -1,0 +1,64 @@
+"""A worker's object store: a dict from object id to object, announcing every change."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING
+
+from .errors import ObjectNotFoundError
+from .events import ObjectChanged, ObjectRemoved, ObjectStored
+from .views import view_of
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["ObjectStore"]
+
+
+class ObjectStore:
+    """Objects one worker holds. ``objects`` is the very dict shown as ``worker._objects``."""
+
+    def __init__(self, worker_id: Hashable, world: World) -> None:
+        self.worker_id = worker_id
+        self.objects: dict[int, object] = {}
+        self._world = world
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    def __contains__(self, obj_id: int) -> bool:
+        return obj_id in self.objects
+
+    def items(self) -> Iterator[tuple[int, object]]:
+        return iter(list(self.objects.items()))
+
+    def get(self, obj_id: int) -> object:
+        try:
+            return self.objects[obj_id]
+        except KeyError:
+            raise ObjectNotFoundError(obj_id, self.worker_id) from None
+
+    def register(self, obj_id: int, obj: object) -> None:
+        self.objects[obj_id] = obj
+        if self._world.listening:
+            self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj)))
+
+    def changed(self, obj_id: int) -> None:
+        """Announce that an in-place operation changed a stored object."""
+        if self._world.listening and obj_id in self.objects:
+            self._world.emit(ObjectChanged(str(self.worker_id), view_of(obj_id, self.objects[obj_id])))
+
+    def remove(self, obj_id: int, reason: str) -> object:
+        obj = self.get(obj_id)
+        del self.objects[obj_id]
+        if self._world.listening:
+            kind = view_of(obj_id, obj).kind
+            self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind, reason))
+        return obj
+
+    def clear(self) -> list[object]:
+        """Forget everything; returns the objects so the caller decides when they are dropped."""
+        removed = []
+        for obj_id in list(self.objects):
+            removed.append(self.remove(obj_id, "clear"))
+        return removed

@@ -1,0 +1,52 @@
+"""What travels when an object leaves a worker: an independent tensor copy, or a pointer's description.
+
+Copies keep what PySyft 0.2 kept over the wire (values, dtype, ``requires_grad``, ``.grad``, being a
+``Parameter``) and drop the autograd history, so two workers never share a tensor or a graph.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._ids import set_tensor_id
+from .messages import Payload, PointerDescription
+
+__all__ = ["copy_tensor", "pack", "nbytes_of"]
+
+
+def copy_tensor(t: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        data = t.detach().clone()
+    copy: torch.Tensor
+    if isinstance(t, torch.nn.Parameter):
+        copy = torch.nn.Parameter(data, requires_grad=t.requires_grad)
+    else:
+        copy = data.requires_grad_() if t.requires_grad else data
+    # Reading .grad of a non-leaf tensor only warns; a non-leaf has no stored gradient anyway.
+    grad = t.grad if t.is_leaf else None
+    if grad is not None:
+        copy.grad = grad.detach().clone()
+    return copy
+
+
+def pack(obj: object) -> Payload:
+    """Turn a stored object into what travels. A pointer hands its duty to delete over to the copy."""
+    if getattr(obj, "is_pointer", False):
+        description: PointerDescription = obj.describe()  # type: ignore[attr-defined]
+        obj.garbage_collect_data = False  # type: ignore[attr-defined]
+        return description
+    if isinstance(obj, torch.Tensor):
+        return copy_tensor(obj)
+    raise TypeError(f"cannot send a {type(obj).__name__}; only tensors and pointers travel")
+
+
+def nbytes_of(payload: object) -> int:
+    if isinstance(payload, torch.Tensor):
+        return payload.numel() * payload.element_size()
+    return 0
+
+
+def adopt(t: torch.Tensor, obj_id: int) -> torch.Tensor:
+    """Give an arriving tensor the id it is stored under, so ``t.id`` matches the store's key."""
+    set_tensor_id(t, obj_id)
+    return t

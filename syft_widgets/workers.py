@@ -1,0 +1,319 @@
+"""Workers: each holds an object store and answers messages from other workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
+
+import torch
+
+from . import messages as m
+from .errors import InvalidTensorForRemoteGet, InvalidWorkerIdError, UnsupportedRemoteValueError
+from .events import MessageSent
+from .functions import resolve_function, short_name
+from .snapshot import ObjectView
+from .store import ObjectStore
+from .transit import adopt, nbytes_of, pack
+from .views import view_of
+from .world import WORLD
+
+__all__ = ["BaseWorker", "VirtualWorker", "PLAIN_TYPES"]
+
+# Values that may travel as command arguments or results besides tensors: plain data only.
+PLAIN_TYPES: tuple[type, ...] = (
+    int, float, bool, complex, str, bytes, type(None), slice, type(Ellipsis),
+    torch.dtype, torch.Size, torch.device, torch.memory_format, torch.layout,
+)  # fmt: skip
+
+
+def _check_worker_id(worker_id: object) -> Hashable:
+    if isinstance(worker_id, bool) or not isinstance(worker_id, (str, int)) or worker_id == "":
+        raise InvalidWorkerIdError(
+            f"A worker id must be a non-empty string or an int, like id='bob'; got {worker_id!r} "
+            f"({type(worker_id).__name__})."
+        )
+    return worker_id
+
+
+class BaseWorker:
+    """A party that holds objects and runs commands sent to it.
+
+    Workers never call each other's methods directly: they send :mod:`messages`, so the same code
+    works in one process (:class:`VirtualWorker`) and across processes (``sy.RayWorker``).
+    """
+
+    kind: ClassVar[str] = "virtual"
+
+    def __init__(self, hook: Any, id: Hashable = 0, is_client_worker: bool = False) -> None:  # noqa: A002
+        self.hook = hook
+        self.id = _check_worker_id(id)
+        self.is_client_worker = is_client_worker
+        shared = WORLD.add_worker(self)
+        self.object_store = shared if shared is not None else ObjectStore(self.id, WORLD)
+        WORLD.stores[self.id] = self.object_store
+        if WORLD.listening:
+            with WORLD.step("worker", always=True, worker=str(self.id)):
+                pass
+
+    # --- what users see ------------------------------------------------------------------------
+    @property
+    def _objects(self) -> dict[int, object]:
+        return self.object_store.objects
+
+    @property
+    def online(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id:{self.id} #objects:{len(self.object_store)}>"
+
+    def clear_objects(self) -> BaseWorker:
+        """Forget every object; returns the worker (so a notebook cell shows it, as in PySyft)."""
+        with WORLD.step("clear", always=True, worker=str(self.id)):
+            self.send_msg(m.ClearObjects(), self)
+        return self
+
+    def object_views(self) -> tuple[ObjectView, ...]:
+        return tuple(view_of(k, o) for k, o in self.object_store.items())
+
+    # --- sending -------------------------------------------------------------------------------
+    def send_msg(self, message: m.Message, location: BaseWorker) -> Any:
+        """Deliver ``message`` to ``location`` and return its reply."""
+        if WORLD.listening:
+            _announce(self, location, message)
+        return location.receive(message, self.id)
+
+    # --- receiving -----------------------------------------------------------------------------
+    def receive(self, message: m.Message, sender: Hashable) -> Any:
+        """Handle one message from worker ``sender`` and return the reply."""
+        if type(message) is m.RequestObject:
+            return self._handle_request(message, sender)
+        return _HANDLERS[type(message)](self, message)
+
+    def _resolve(self, value: Any) -> Any:
+        """Replace every ObjectRef in a command's arguments by the stored object it names."""
+        if type(value) is m.ObjectRef:
+            obj = self.object_store.get(value.obj_id)
+            if value.attr:
+                for part in value.attr.split("."):
+                    obj = getattr(obj, part)
+            return obj
+        if type(value) in (tuple, list):
+            return type(value)(self._resolve(v) for v in value)
+        if type(value) is dict:
+            return {k: self._resolve(v) for k, v in value.items()}
+        return value
+
+    def _store(self, obj_id: int, obj: Any) -> int:
+        """Store an arriving object; an id already in use gets a fresh one instead of overwriting."""
+        from ._ids import new_id
+
+        if obj_id in self.object_store:
+            obj_id = new_id()
+        if getattr(obj, "is_pointer", False):
+            obj.adopt_id(obj_id)
+        elif isinstance(obj, torch.Tensor):
+            adopt(obj, obj_id)
+        self.object_store.register(obj_id, obj)
+        return obj_id
+
+    def _handle_send(self, msg: m.SendObject) -> int:
+        return self._store(msg.obj_id, self._unpack(msg.obj_id, msg.payload))
+
+    def _unpack(self, obj_id: int, payload: m.Payload) -> Any:
+        if isinstance(payload, m.PointerDescription):
+            from .pointers import pointer_from_description
+
+            return pointer_from_description(payload, owner=self, obj_id=obj_id)
+        return payload
+
+    def _handle_request(self, msg: m.RequestObject, sender: Hashable) -> m.Payload:
+        ref = msg.ref
+        if ref.attr:  # an attribute (x.grad) is copied; its parent stays
+            value = self._resolve(ref)
+            if value is None:
+                raise LookupError(f"{ref.attr} of object {ref.obj_id} on worker {self.id!r} is None")
+            return pack(value)
+        obj = self.object_store.get(ref.obj_id)
+        payload = pack(obj)
+        self.object_store.remove(ref.obj_id, "get")
+        if WORLD.listening:
+            _announce_reply(self, sender, msg, payload)
+        return payload
+
+    def _handle_delete(self, msg: m.DeleteObject) -> None:
+        # Garbage collection of something already gone (fetched, cleared) is normal, not an error.
+        if msg.obj_id in self.object_store:
+            obj = self.object_store.remove(msg.obj_id, "delete")
+            if getattr(obj, "is_pointer", False):
+                obj.garbage_collect_data = True  # deleting a chain deletes all of it
+            del obj
+
+    def _handle_clear(self, msg: m.ClearObjects) -> None:
+        removed = self.object_store.clear()
+        for obj in removed:
+            if getattr(obj, "is_pointer", False):
+                obj.garbage_collect_data = False  # clear_objects forgets; it does not reach further
+        del removed
+
+    def _handle_forward(self, msg: m.ForwardObject) -> int:
+        destination = WORLD.worker(msg.destination)
+        obj = self.object_store.get(msg.obj_id)
+        # Send first, forget second: if the send fails, nothing is lost.
+        gc_flag = getattr(obj, "garbage_collect_data", None)
+        try:
+            new_id = self.send_msg(m.SendObject(msg.obj_id, pack(obj)), destination)
+        except BaseException:
+            if gc_flag is not None:
+                obj.garbage_collect_data = gc_flag
+            raise
+        self.object_store.remove(msg.obj_id, "move")
+        return int(new_id)
+
+    def _handle_remote_get(self, msg: m.RemoteGet) -> m.TensorMeta:
+        obj = self.object_store.get(msg.obj_id)
+        if not getattr(obj, "is_pointer", False):
+            raise InvalidTensorForRemoteGet(
+                f"remote_get() needs a pointer to a pointer, but worker {self.id!r} holds a tensor "
+                f"under {msg.obj_id}, not a pointer. Call .get() to fetch it instead."
+            )
+        value = obj.get()
+        self.object_store.remove(msg.obj_id, "get")
+        self._store(msg.obj_id, value)
+        return m.TensorMeta.of(value)
+
+    def _handle_set_attribute(self, msg: m.SetAttribute) -> None:
+        target = self._resolve(msg.ref)
+        value = self._resolve(msg.value)
+        with torch.no_grad():
+            setattr(target, msg.attr, value)
+        self.object_store.changed(msg.ref.obj_id)
+
+    def _handle_query(self, msg: m.QueryAttribute) -> Any:
+        value = getattr(self._resolve(msg.ref), msg.attr)
+        if isinstance(value, torch.Tensor):
+            return m.TensorMeta.of(value)
+        return _plain(value, msg.attr, self.id)
+
+    def _handle_command(self, msg: m.RunCommand) -> Any:
+        func = resolve_function(msg.func)
+        args = self._resolve(msg.args)
+        kwargs = self._resolve(msg.kwargs) if msg.kwargs else {}
+        if torch.is_grad_enabled() == msg.grad_enabled:
+            result = func(*args, **kwargs)
+        else:
+            with torch.set_grad_enabled(msg.grad_enabled):
+                result = func(*args, **kwargs)
+        return self._reply_for(result, msg, args, kwargs)
+
+    def _reply_for(self, result: Any, msg: m.RunCommand, args: Any, kwargs: Any) -> Any:
+        if isinstance(result, torch.Tensor):
+            operands = _operand_objects(msg.args, args, msg.kwargs, kwargs)
+            for position, (ref, operand) in enumerate(operands):
+                if result is operand:
+                    self.object_store.changed(ref.obj_id)
+                    return m.InPlace(position, _meta(result))
+            obj_id = self._store(msg.return_id, result)
+            return m.Stored(obj_id, _meta(result), bool(getattr(result, "is_pointer", False)))
+        if isinstance(result, (tuple, list)) and any(isinstance(r, torch.Tensor) for r in result):
+            from ._ids import new_id
+
+            return tuple(
+                self._reply_for(r, m.RunCommand(msg.func, (), {}, new_id() if i else msg.return_id), (), {})
+                if isinstance(r, torch.Tensor)
+                else _plain(r, short_name(msg.func), self.id)
+                for i, r in enumerate(result)
+            )
+        return _plain(result, short_name(msg.func), self.id)
+
+
+class VirtualWorker(BaseWorker):
+    """A worker that lives in this Python process, as in the PySyft 0.2 tutorials."""
+
+
+def _meta(t: torch.Tensor) -> m.TensorMeta:
+    if getattr(t, "is_pointer", False):
+        return t.meta  # type: ignore[attr-defined, no-any-return]
+    return m.TensorMeta.of(t)
+
+
+def _operand_objects(enc_args: Any, args: Any, enc_kwargs: Any, kwargs: Any) -> list[tuple[m.ObjectRef, Any]]:
+    """Pairs (reference, resolved object) in the order the caller listed its pointers."""
+    found: list[tuple[m.ObjectRef, Any]] = []
+
+    def walk(enc: Any, obj: Any) -> None:
+        if type(enc) is m.ObjectRef:
+            found.append((enc, obj))
+        elif type(enc) in (tuple, list):
+            for e, o in zip(enc, obj, strict=True):
+                walk(e, o)
+        elif type(enc) is dict:
+            for key in enc:
+                walk(enc[key], obj[key])
+
+    walk(enc_args, args)
+    if enc_kwargs:
+        walk(enc_kwargs, kwargs)
+    return found
+
+
+def _plain(value: Any, what: str, worker_id: Hashable) -> Any:
+    if isinstance(value, PLAIN_TYPES):
+        return value
+    if isinstance(value, (tuple, list)) and all(isinstance(v, PLAIN_TYPES) for v in value):
+        return value
+    raise UnsupportedRemoteValueError(
+        f"{what} on worker {worker_id!r} gave a {type(value).__name__}, which cannot travel between "
+        "workers (only tensors and plain values can). Bring the tensor back with .get() and call it "
+        "locally."
+    )
+
+
+def _announce(sender: BaseWorker, receiver: BaseWorker, message: Any) -> None:
+    kind = None
+    nbytes = 0
+    if isinstance(message, m.SendObject):
+        label, op, ids = "send object", "send", (message.obj_id,)
+        nbytes = nbytes_of(message.payload)
+        kind = "pointer" if isinstance(message.payload, m.PointerDescription) else (
+            "parameter" if isinstance(message.payload, torch.nn.Parameter) else "tensor"
+        )
+    elif isinstance(message, m.RequestObject):
+        label, op, ids = "request object", "get", (message.ref.obj_id,)
+    elif isinstance(message, m.DeleteObject):
+        label, op, ids = "delete object", "delete", (message.obj_id,)
+    elif isinstance(message, m.RunCommand):
+        label, op, ids = "command", short_name(message.func), (message.return_id,)
+    elif isinstance(message, m.ForwardObject):
+        label, op, ids = "command", "move", (message.obj_id,)
+    elif isinstance(message, m.RemoteGet):
+        label, op, ids = "command", "remote_get", (message.obj_id,)
+    elif isinstance(message, m.SetAttribute):
+        label, op, ids = "command", f"set {message.attr}", (message.ref.obj_id,)
+    elif isinstance(message, m.ClearObjects):
+        label, op, ids = "command", "clear_objects", ()
+    else:
+        label, op, ids = "command", f"read {message.attr}", (message.ref.obj_id,)
+    WORLD.emit(MessageSent(str(sender.id), str(receiver.id), label, op, ids, kind, nbytes))
+
+
+def _announce_reply(worker: BaseWorker, sender: Hashable, msg: m.RequestObject, payload: m.Payload) -> None:
+    # A fetched object travels back: that is the message a diagram should draw with its bytes.
+    kind = "pointer" if isinstance(payload, m.PointerDescription) else (
+        "parameter" if isinstance(payload, torch.nn.Parameter) else "tensor"
+    )
+    WORLD.emit(
+        MessageSent(str(worker.id), str(sender), "reply", "get", (msg.ref.obj_id,), kind, nbytes_of(payload))
+    )
+
+
+_HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
+    m.SendObject: BaseWorker._handle_send,
+    m.DeleteObject: BaseWorker._handle_delete,
+    m.RunCommand: BaseWorker._handle_command,
+    m.ForwardObject: BaseWorker._handle_forward,
+    m.RemoteGet: BaseWorker._handle_remote_get,
+    m.SetAttribute: BaseWorker._handle_set_attribute,
+    m.ClearObjects: BaseWorker._handle_clear,
+    m.QueryAttribute: BaseWorker._handle_query,
+}
