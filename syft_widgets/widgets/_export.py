@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import pathlib
+import re
 from typing import TYPE_CHECKING, Any
 
 import graphviz
@@ -51,7 +52,9 @@ def save(view: LiveView, path: pathlib.Path) -> pathlib.Path:
 
 def static_svg(view: LiveView) -> str:
     """SVG of the step shown, with ids of its own so it cannot clash with a live view on the page."""
-    dot = view.dot_for(view.shown_step(), view.lang, view._hub.names, id_prefix=f"syfts{view.model_id[:8]}-")
+    # Graphviz writes "-" in ids as "&#45;": keep the prefix to letters, digits and "_".
+    prefix = "syfts" + re.sub(r"[^A-Za-z0-9]", "", view.model_id)[:8] + "_"
+    dot = view.dot_for(view.shown_step(), view.lang, view._hub.names, id_prefix=prefix)
     return render(dot, "svg").decode("utf-8")
 
 

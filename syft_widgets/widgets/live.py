@@ -114,9 +114,11 @@ class LiveView(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the world and close the widget in the browser."""
-        if not self._closed:
+        # Also reached from __del__ of a view whose __init__ failed half-way.
+        hub = getattr(self, "_hub", None)
+        if not self._closed and hub is not None:
             self._closed = True
-            self._hub.detach(self)
+            hub.detach(self)
         super().close()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -158,8 +160,11 @@ class LiveView(anywidget.AnyWidget):
             with self.hold_sync():
                 try:
                     latest = self._history.latest
-                    if self.live or self._history.find(self.step) is None:
+                    if self.live or latest is None:
                         self.step = latest.index if latest is not None else -1
+                    elif self._history.find(self.step) is None:
+                        # The step replayed fell out of the capped history: show the oldest kept.
+                        self.step = self._history.steps[0].index
                     lang = self.lang
                     self.labels = labels(lang)
                     self.language_names = language_names()
@@ -175,6 +180,7 @@ class LiveView(anywidget.AnyWidget):
             self._updating = False
 
     _legend_lang = ""
+    _closed = False
 
     def _show_error(self, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
