@@ -24,17 +24,24 @@ def new_id() -> int:
 
 
 # A local tensor gets its id lazily. It is kept beside the tensor rather than in its __dict__, because
-# copy.deepcopy copies __dict__ and a copied model must not share ids with the original.
-_tensor_ids: weakref.WeakKeyDictionary[torch.Tensor, int] = weakref.WeakKeyDictionary()
+# copy.deepcopy copies __dict__ and a copied model must not share ids with the original. The table is
+# keyed by id(tensor) (a WeakKeyDictionary would compare tensors with ==, which torch makes
+# elementwise); a weak reference's callback drops the entry when the tensor dies.
+_tensor_ids: dict[int, tuple[int, weakref.ref]] = {}
 
 
 def tensor_id(t: torch.Tensor) -> int:
     """The id of a local tensor, drawn on first use."""
-    found = _tensor_ids.get(t)
+    found = _tensor_ids.get(id(t))
     if found is None:
-        found = _tensor_ids[t] = new_id()
-    return found
+        obj_id = new_id()
+        set_tensor_id(t, obj_id)
+        return obj_id
+    return found[0]
 
 
 def set_tensor_id(t: torch.Tensor, obj_id: int) -> None:
-    _tensor_ids[t] = obj_id
+    key = id(t)
+    found = _tensor_ids.get(key)
+    ref = found[1] if found is not None else weakref.ref(t, lambda _, key=key: _tensor_ids.pop(key, None))
+    _tensor_ids[key] = (obj_id, ref)

@@ -52,15 +52,32 @@ def _find_name(func: Callable[..., Any]) -> str:
     # Property reads and writes arrive as the descriptor's bound __get__ / __set__.
     if attr in ("__get__", "__set__") and getattr(torch.Tensor, getattr(owner, "__name__", ""), None) is owner:
         return f"Tensor.{owner.__name__}.{attr}"  # type: ignore[union-attr]
-    if getattr(torch.Tensor, attr, None) is func:
-        return f"Tensor.{attr}"
-    for prefix, namespace in _NAMESPACES:
-        if getattr(namespace, attr, None) is func:
-            return f"{prefix}.{attr}"
+    if not _reverse:
+        _build_reverse_index()
+    try:
+        return _reverse[func]
+    except (KeyError, TypeError):
+        pass
     raise UnsupportedRemoteValueError(
         f"syft_widgets cannot run {func!r} on a remote tensor: it is not a function of torch, "
         "torch.Tensor or torch.nn.functional. Bring the tensor back with .get() first."
     )
+
+
+_reverse: dict[Any, str] = {}
+
+
+def _build_reverse_index() -> None:
+    # Torch passes operators as the very objects found on its namespaces (Tensor.__pow__ is a
+    # wrapper named "pow"), so look functions up by identity, not by name. Earlier namespaces win.
+    for prefix, namespace in (("Tensor", torch.Tensor), *_NAMESPACES):
+        for name in dir(namespace):
+            if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+                continue
+            try:
+                _reverse.setdefault(getattr(namespace, name), f"{prefix}.{name}")
+            except (TypeError, AttributeError):
+                continue
 
 
 def resolve_function(name: str) -> Callable[..., Any]:

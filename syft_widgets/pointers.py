@@ -118,7 +118,7 @@ class PointerMixin:
     def is_live_pointer(self) -> bool:
         return not self._spent
 
-    def view(self) -> ObjectView:
+    def object_view(self) -> ObjectView:
         """How this pointer appears in a snapshot."""
         meta = self.meta
         return ObjectView(

@@ -24,7 +24,7 @@ def view_of(obj_id: int, obj: object) -> ObjectView:
     so a cached preview is never stale, and a long session does not format the same tensor twice.
     """
     if getattr(obj, "is_pointer", False):
-        return obj.view()  # type: ignore[attr-defined]
+        return obj.object_view()  # type: ignore[attr-defined]
     if not isinstance(obj, torch.Tensor):
         return ObjectView(obj_id, "tensor", type(obj).__name__, (), "object")
     key = (obj_id, id(obj), obj._version)

@@ -114,7 +114,7 @@ class World:
             pointers: tuple = ()
             if worker is self.local_worker:
                 pointers = tuple(
-                    p.view() for p in list(self.local_pointers.values()) if p.is_live_pointer
+                    p.object_view() for p in list(self.local_pointers.values()) if p.is_live_pointer
                 )
             views.append(
                 WorkerView(str(worker.id), worker.kind, worker.online, worker.object_views(), pointers)

@@ -1,0 +1,303 @@
+"""A snapshot of the world (and the step that led to it) as DOT text, built with ``graphviz``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import graphviz
+
+from ..events import MessageSent, Step
+from ..i18n import N_, translator
+from ..snapshot import ObjectView, WorkerView, WorldSnapshot
+from . import style
+from .changes import Changes, step_changes
+from .fold import visible_objects
+from .ids import IdAllocator, worker_slug
+from .labels import ghost_label, join_lines, kind_id, object_label, pointer_label, safe_text
+from .legend import add_legend
+
+__all__ = ["to_dot", "message_label", "MESSAGE_WORDS"]
+
+# Message types the core names (events.MessageSent.message); a command shows its operation instead.
+MESSAGE_WORDS: Mapping[str, str] = {
+    "send object": N_("send object"),
+    "request object": N_("request object"),
+    "delete object": N_("delete object"),
+    "command": N_("command"),
+    "reply": N_("reply"),
+}
+
+
+def message_label(message: MessageSent, _: Callable[[str], str]) -> str:
+    """``__add__ · 32 B``: the operation for commands, the message type otherwise, and the bytes.
+
+    >>> from syft_widgets.i18n import translator
+    >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 32)
+    >>> message_label(m, translator("en")), message_label(m, translator("bn"))
+    ('send object · 32 B', 'অবজেক্ট পাঠানো · 32 বাইট')
+    """
+    if message.message == "command" and message.op:
+        what = safe_text(message.op)
+    elif message.message in MESSAGE_WORDS:
+        what = safe_text(_(MESSAGE_WORDS[message.message]))
+    else:
+        what = safe_text(message.message)
+    if message.nbytes <= 0:
+        return what
+    return _("{label} · {nbytes} B").format(label=what, nbytes=message.nbytes)
+
+
+@dataclass
+class _Cluster:
+    """What one worker's cluster will hold, decided before anything is written."""
+
+    worker: WorkerView
+    dom_id: str  # the cluster's SVG id, with the view's prefix
+    name: str  # the subgraph's DOT name: graphviz draws a box only for names starting "cluster"
+    anchor: str
+    shown: list[ObjectView]
+    hidden: int
+    local_ids: frozenset[int]  # ids of the worker's own pointers (WorkerView.pointers)
+    node_of: dict[int, str] = field(default_factory=dict)  # object id -> node id, for shown objects
+    fold: str | None = None
+    dangling: list[tuple[str, str]] = field(default_factory=list)  # (node id, label)
+
+
+class _Drawing:
+    """Builds one DOT graph; kept as a class only to share its lookup tables between small methods."""
+
+    def __init__(self, snapshot: WorldSnapshot, step: Step | None, lang: str,
+                 names: Mapping[int, str] | None, limit: int, id_prefix: str) -> None:
+        self.snapshot = snapshot
+        self.changes: Changes = step_changes(step)
+        self._ = translator(lang)
+        self.names = names or {}
+        self.limit = limit
+        self.ids = IdAllocator(id_prefix)
+        self.clusters: dict[str, _Cluster] = {}
+        self._store_ids: dict[str, frozenset[int]] = {}
+        self.module_nodes: dict[int, str] = {}
+        self._outside_nodes: dict[str, str] = {}  # stand-ins for workers missing from the snapshot
+        self.graph = graphviz.Digraph(
+            name=f"{id_prefix}world", graph_attr=dict(style.GRAPH), node_attr=dict(style.NODE),
+            edge_attr=dict(style.EDGE),
+        )
+        self.graph.attr(id=f"{id_prefix}world")
+
+    # ---- deciding -------------------------------------------------------------------------------
+
+    def plan(self) -> None:
+        touched: dict[str, set[int]] = {}
+        for w, obj_id in self.changes.added | self.changes.changed | self.changes.moved:
+            touched.setdefault(w, set()).add(obj_id)
+        for worker in self.snapshot.workers:
+            slug = worker_slug(worker.id)
+            items = list(worker.objects) + list(worker.pointers) if worker.pointers else worker.objects
+            shown, hidden = visible_objects(items, self.limit, touched.get(worker.id, ()))
+            local_ids = frozenset(p.id for p in worker.pointers)
+            dom_id = self.ids.take(f"cluster_{slug}")
+            name = "cluster_" + self.ids.prefix + dom_id[len(self.ids.prefix) + len("cluster_"):]
+            self.clusters[worker.id] = _Cluster(
+                worker, dom_id, name, self.ids.take(f"anchor_{slug}"), shown, hidden, local_ids
+            )
+        # Stored objects claim the plain ``obj_<id>`` first, then local pointers: when the same id
+        # lives in two places (a pointer sent on keeps its id), the stored one keeps the stable id.
+        for stored_pass in (True, False):
+            for c in self.clusters.values():
+                slug = worker_slug(c.worker.id)
+                for obj in c.shown:
+                    if (obj.id in c.local_ids) == stored_pass or obj.id in c.node_of:
+                        continue
+                    c.node_of[obj.id] = self.ids.take(f"obj_{obj.id}", f"obj_{obj.id}_{slug}")
+        for c in self.clusters.values():
+            if c.hidden:
+                c.fold = self.ids.take(f"more_{worker_slug(c.worker.id)}")
+        for m in self.snapshot.modules:
+            self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
+
+    # ---- writing --------------------------------------------------------------------------------
+
+    def draw(self, legend: bool) -> str:
+        self.plan()
+        pointer_edges = [edge for c in self.clusters.values() for edge in self._pointer_edges(c)]
+        local = self._local_cluster()
+        for c in self.clusters.values():
+            self._draw_cluster(c, modules=c is local)
+        for tail, head, attrs in pointer_edges:
+            self.graph.edge(tail, head, **attrs)
+        if local is not None:
+            self._draw_module_edges(local)
+        self._draw_messages()
+        if legend:
+            add_legend(self.graph, self._, self.ids.prefix)
+        return self.graph.source
+
+    def _local_cluster(self) -> _Cluster | None:
+        for c in self.clusters.values():
+            if c.worker.kind == "local":
+                return c
+        return next(iter(self.clusters.values()), None)
+
+    def _draw_cluster(self, c: _Cluster, modules: bool) -> None:
+        _ = self._
+        w = c.worker
+        label = safe_text(w.id)
+        attrs = dict(style.CLUSTER)
+        if w.kind == "local":
+            attrs.update(style.LOCAL_CLUSTER)
+        if not w.online:
+            attrs.update(style.OFFLINE)
+            label = _("{worker} (offline)").format(worker=label)
+        with self.graph.subgraph(name=c.name) as sub:
+            sub.attr(id=c.dom_id, label=label, **attrs)
+            sub.node(c.anchor, id=c.anchor, **style.ANCHOR)
+            drawn: set[str] = set()
+            for obj in c.shown:
+                node = c.node_of[obj.id]
+                if node in drawn:  # the same id twice in one store: draw it once
+                    continue
+                drawn.add(node)
+                self._draw_object(sub, w.id, obj, node, obj.id in c.local_ids)
+            for ghost in self.changes.removed:
+                if ghost.worker == w.id:
+                    node = self.ids.take(f"obj_{ghost.obj_id}", f"ghost_{ghost.obj_id}_{worker_slug(w.id)}")
+                    sub.node(node, label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _), id=node,
+                             **_with_change(ghost.kind, "removed"), **{"class": f"{ghost.kind} removed"})
+            if c.fold:
+                more = "… " + _("and {count} more").format(count=c.hidden)
+                sub.node(c.fold, label=safe_text(more), id=c.fold, **style.FOLD, **{"class": "fold"})
+            for node, text in c.dangling:
+                sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
+            if modules:
+                for m in self.snapshot.modules:
+                    node = self.module_nodes[m.id]
+                    lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]
+                    if m.location:
+                        lines.append("→ " + safe_text(m.location))
+                    sub.node(node, label=join_lines(lines), id=node, **style.KIND["module"],
+                             **{"class": "module"})
+
+    def _draw_object(self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str,
+                     is_local_pointer: bool) -> None:
+        _ = self._
+        kind_word = safe_text(_(obj.kind))
+        if obj.kind == "pointer":
+            name = self.names.get(obj.id) if is_local_pointer else None
+            label = pointer_label(obj, kind_word, name, _)
+        else:
+            label = object_label(obj, kind_word, _)
+        change = self.changes.status((worker_id, obj.id))
+        classes = f"{obj.kind} {change}" if change else obj.kind
+        sub.node(node, label=label, id=node, **_with_change(obj.kind, change), **{"class": classes})
+
+    def _pointer_edges(self, c: _Cluster) -> list[tuple[str, str, dict[str, str]]]:
+        edges = []
+        for obj in c.shown:
+            if obj.kind != "pointer" or obj.location is None or obj.id_at_location is None:
+                continue
+            tail = c.node_of.get(obj.id)
+            if tail is None:
+                continue
+            head = self._target_node(obj.location, obj.id_at_location)
+            attrs = {"id": f"{tail}_to", **style.POINTS_TO}
+            if head is None:
+                head = self.ids.take(f"missing_{worker_slug(obj.location)}_{obj.id_at_location}")
+                text = join_lines([f"{safe_text(obj.location)}:{obj.id_at_location}",
+                                   safe_text(self._("missing target"))])
+                target_cluster = self.clusters.get(obj.location)
+                if target_cluster is not None:
+                    target_cluster.dangling.append((head, text))
+                else:
+                    self.graph.node(head, label=text, id=head, **style.DANGLING, **{"class": "dangling"})
+                attrs.update(style.DANGLING_EDGE)
+            edges.append((tail, head, attrs))
+        return edges
+
+    def _target_node(self, location: str, obj_id: int) -> str | None:
+        c = self.clusters.get(location)
+        if c is None:
+            return None
+        node = c.node_of.get(obj_id)
+        if node is not None:
+            return node
+        if c.fold and obj_id in self._ids_in(c.worker):
+            return c.fold  # the target exists but is folded away: point at the "… and N more" note
+        return None
+
+    def _ids_in(self, worker: WorkerView) -> frozenset[int]:
+        # Built only when a pointer aims into a folded store; then once per worker.
+        if worker.id not in self._store_ids:
+            self._store_ids[worker.id] = frozenset(o.id for o in (*worker.objects, *worker.pointers))
+        return self._store_ids[worker.id]
+
+    def _draw_module_edges(self, local: _Cluster) -> None:
+        for m in self.snapshot.modules:
+            module_node = self.module_nodes[m.id]
+            for i, (param_name, pointer_id) in enumerate(m.parameters):
+                head = local.node_of.get(pointer_id)
+                if head is None and m.location:
+                    head = self._target_node(m.location, pointer_id)
+                if head is None:
+                    continue
+                self.graph.edge(module_node, head, label=safe_text(param_name), id=f"{module_node}_p{i}",
+                                **style.MODULE_PARAM)
+
+    def _draw_messages(self) -> None:
+        for i, msg in enumerate(self.changes.messages):
+            tail = self._worker_anchor(msg.sender)
+            head = self._worker_anchor(msg.receiver)
+            attrs = {"id": f"{self.ids.prefix}msg_{i}", "label": message_label(msg, self._), **style.MESSAGE,
+                     "class": "message"}
+            sender, receiver = self.clusters.get(msg.sender), self.clusters.get(msg.receiver)
+            # Clip the arrow at the cluster borders, so it reads as "bob → alice", not "node → node".
+            if sender is not None and receiver is not None and sender is not receiver:
+                attrs.update(ltail=sender.name, lhead=receiver.name)
+            self.graph.edge(tail, head, **attrs)
+
+    def _worker_anchor(self, worker_id: str) -> str:
+        c = self.clusters.get(worker_id)
+        if c is not None:
+            return c.anchor
+        # A message from or to a worker the snapshot does not show: a plain labelled node stands in.
+        slug = worker_slug(worker_id)
+        if worker_id not in self._outside_nodes:
+            node = self.ids.take(f"worker_{slug}")
+            self._outside_nodes[worker_id] = node
+            self.graph.node(node, label=safe_text(worker_id), id=node, shape="box", style="dashed")
+        return self._outside_nodes[worker_id]
+
+
+def _with_change(kind: str, change: str | None) -> dict[str, str]:
+    attrs = dict(style.KIND.get(kind, style.KIND["tensor"]))
+    if change is None:
+        return attrs
+    attrs.update(style.CHANGE[change])
+    extra = style.CHANGE_STYLE.get(change)
+    if extra:
+        attrs["style"] = f"{attrs.get('style', style.NODE['style'])},{extra}"
+    return attrs
+
+
+def to_dot(
+    snapshot: WorldSnapshot,
+    *,
+    step: Step | None = None,
+    lang: str = "en",
+    names: Mapping[int, str] | None = None,
+    max_objects_per_worker: int = 40,
+    id_prefix: str = "",
+    legend: bool = True,
+) -> str:
+    """DOT text for ``snapshot``: one cluster per worker, highlights and messages of ``step``.
+
+    ``names`` maps local pointer ids to the learner's variable names; ``id_prefix`` keeps the SVG
+    ids of several views on one page apart. Stores above ``max_objects_per_worker`` are folded.
+
+    >>> from syft_widgets.diagram.samples import tutorial_steps
+    >>> step = tutorial_steps()[0]
+    >>> dot = to_dot(step.snapshot, step=step, legend=False)
+    >>> dot.splitlines()[0]
+    'digraph world {'
+    """
+    return _Drawing(snapshot, step, lang, names, max_objects_per_worker, id_prefix).draw(legend)

@@ -1,0 +1,91 @@
+"""Label text: user strings made safe for DOT and for HTML, and the lines each kind of node shows."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+
+from ..snapshot import ObjectView
+
+__all__ = ["safe_text", "join_lines", "shape_text", "kind_id", "object_label", "pointer_label", "ghost_label", "MAX_TEXT"]
+
+MAX_TEXT = 40
+
+# Control characters become their visible "control pictures" (newline shows as ␊, the Unicode line
+# separators as ␤), so a worker id can never break a label or a DOT statement into lines, and text
+# that XML cannot hold becomes the replacement mark.
+_CONTROL = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421, 0x2028: 0x2424, 0x2029: 0x2424}
+
+
+def _printable(text: str) -> str:
+    out = text.translate(_CONTROL)
+    if out.isprintable() or not any(_bad_for_xml(ch) for ch in out):
+        return out
+    return "".join("\ufffd" if _bad_for_xml(ch) else ch for ch in out)
+
+
+def _bad_for_xml(ch: str) -> bool:
+    code = ord(ch)
+    return 0x80 <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+
+
+def safe_text(text: object, limit: int = MAX_TEXT) -> str:
+    r"""``text`` as a piece of a quoted DOT label that shows exactly that text, and nothing more.
+
+    HTML-escaping means no user text can start an HTML-like label or a tag in the SVG; graphviz turns
+    the entities back into characters when it draws. Backslashes are doubled so that DOT escapes
+    such as ``\N`` or ``\l`` in user text stay literal.
+
+    >>> print(safe_text('bob"];x[label="'))
+    bob&quot;];x[label=&quot;
+    >>> print(safe_text("<img src=x onerror=alert(1)>"))
+    &lt;img src=x onerror=alert(1)&gt;
+    >>> print(safe_text("a\\Nb\nc"))
+    a\\Nb␊c
+    >>> safe_text("x" * 50, limit=5)
+    'xxxx…'
+    """
+    s = _printable(str(text))
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return html.escape(s, quote=True).replace("\\", "\\\\")
+
+
+def join_lines(lines: Sequence[str]) -> str:
+    r"""Join already-safe lines with DOT's centred line break ``\n``."""
+    return "\\n".join(lines)
+
+
+def shape_text(view: ObjectView, _: Callable[[str], str]) -> str:
+    """``4 · int64``, ``2×3 · float32`` or ``scalar · float32``, plus a gradient mark."""
+    dims = "×".join(str(d) for d in view.shape) if view.shape else _("scalar")
+    parts = [dims, safe_text(view.dtype)]
+    if view.requires_grad:
+        parts.append("requires_grad")
+    return " · ".join(parts)
+
+
+def kind_id(kind_word: str, obj_id: int, _: Callable[[str], str]) -> str:
+    """``tensor #12`` in the chosen language."""
+    return _("{kind} #{id}").format(kind=kind_word, id=obj_id)
+
+
+def object_label(view: ObjectView, kind_word: str, _: Callable[[str], str]) -> str:
+    """A tensor or parameter: kind and id, value preview, shape and dtype."""
+    return join_lines([kind_id(kind_word, view.id, _), safe_text(view.preview), shape_text(view, _)])
+
+
+def pointer_label(view: ObjectView, kind_word: str, name: str | None, _: Callable[[str], str]) -> str:
+    """A pointer: the learner's variable name if any, its own id, and where it points."""
+    target = f"→ {safe_text(view.location)}:{view.id_at_location}"
+    if view.point_to_attr:
+        target += "::" + safe_text(view.point_to_attr)
+    lines = [kind_id(kind_word, view.id, _), target]
+    if name:
+        lines.insert(0, safe_text(name))
+    return join_lines(lines)
+
+
+def ghost_label(obj_id: int, kind_word: str, _: Callable[[str], str]) -> str:
+    """What is left of a removed object: its kind and id, marked removed."""
+    return join_lines([kind_id(kind_word, obj_id, _), _("removed")])

@@ -1,0 +1,186 @@
+"""One sentence per step, in English or Bengali: what the learner's last line of code made happen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
+from ..i18n import N_, plural_translator, translator
+
+__all__ = ["narrate"]
+
+Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
+
+_KIND_WORDS = {"tensor": N_("tensor"), "parameter": N_("parameter"), "pointer": N_("pointer")}
+
+
+class _Words:
+    """The catalog of one language, with the phrases every sentence is made of."""
+
+    def __init__(self, lang: str) -> None:
+        self._ = translator(lang)
+        self.ngettext: Ngettext = plural_translator(lang)
+
+    def thing(self, kind: str | None, obj_id: int | None) -> str:
+        _ = self._
+        word = _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else _("object")
+        if obj_id is None:
+            return word
+        return _("{kind} #{id}").format(kind=word, id=obj_id)
+
+    def module(self, class_name: str, count: int) -> str:
+        text = self.ngettext("{module} ({count} parameter)", "{module} ({count} parameters)", count)
+        return text.format(module=class_name, count=count)
+
+    def message(self, m: MessageSent, what: str | None = None) -> str:
+        _ = self._
+        what = what or self.thing(m.kind, m.obj_ids[0] if m.obj_ids else None)
+        if m.message == "send object":
+            return _("{sender} sent {what} to {receiver}").format(sender=m.sender, what=what, receiver=m.receiver)
+        if m.message == "request object":
+            return _("{worker} fetched {what} from {owner}").format(worker=m.sender, what=what, owner=m.receiver)
+        if m.message == "delete object":
+            return _("{sender} asked {receiver} to delete {what}").format(
+                sender=m.sender, receiver=m.receiver, what=what
+            )
+        return _("{sender} asked {receiver} to run {op}").format(sender=m.sender, receiver=m.receiver, op=m.op)
+
+    def stored(self, e: ObjectStored) -> str:
+        return self._("{worker} stored {what}").format(worker=e.worker, what=self.thing(e.obj.kind, e.obj.id))
+
+    def deleted(self, e: ObjectRemoved) -> str:
+        return self._("{worker} deleted {what}").format(worker=e.worker, what=self.thing(e.kind, e.obj_id))
+
+
+def _sentence(first: Iterable[str], then: Iterable[str] = ()) -> str:
+    # "me asked alice to run __add__, alice asked bob to run __add__; bob stored tensor #15"
+    parts = [", ".join(first), ", ".join(then)]
+    return "; ".join(p for p in parts if p)
+
+
+def _messages(step: Step, *kinds: str) -> list[MessageSent]:
+    return [e for e in step.events if isinstance(e, MessageSent) and (not kinds or e.message in kinds)]
+
+
+def _of(step: Step, cls: type) -> list:
+    return [e for e in step.events if isinstance(e, cls)]
+
+
+def _thing_of(step: Step, words: _Words, m: MessageSent) -> str | None:
+    # The removal or store event knows the kind best (a message may carry kind=None).
+    for e in step.events:
+        if isinstance(e, ObjectRemoved) and m.obj_ids and e.obj_id == m.obj_ids[0]:
+            return words.thing(e.kind, e.obj_id)
+        if isinstance(e, ObjectStored) and m.obj_ids and e.obj.id == m.obj_ids[0]:
+            return words.thing(e.obj.kind, e.obj.id)
+    return None
+
+
+def _send(step: Step, w: _Words) -> str:
+    sends = _messages(step, "send object")
+    if sends:
+        return _sentence(w.message(m, _thing_of(step, w, m)) for m in sends)
+    return _get(step, w)  # move to the local worker is a get
+
+
+def _get(step: Step, w: _Words) -> str:
+    requests = _messages(step, "request object")
+    if requests:
+        return _sentence(w.message(m, _thing_of(step, w, m)) for m in requests)
+    return _generic(step, w)
+
+
+def _command(step: Step, w: _Words) -> str:
+    hops = [w.message(m) for m in _messages(step, "command")]
+    return _sentence(hops, (w.stored(e) for e in _of(step, ObjectStored)))
+
+
+def _gc(step: Step, w: _Words) -> str:
+    removed = [w.deleted(e) for e in _of(step, ObjectRemoved)]
+    if not removed:
+        return ""
+    return w._("garbage collection: {actions}").format(actions=", ".join(removed))
+
+
+def _clear(step: Step, w: _Words) -> str:
+    workers = dict.fromkeys(e.worker for e in _of(step, ObjectRemoved))
+    if not workers and isinstance(step.detail.get("worker"), str):
+        workers = {str(step.detail["worker"]): None}
+    return _sentence(w._("{worker} removed all its objects").format(worker=name) for name in workers)
+
+
+def _worker(step: Step, w: _Words) -> str:
+    name = step.detail.get("id", step.detail.get("worker"))
+    if name is None and step.snapshot.workers:
+        name = step.snapshot.workers[-1].id
+    return w._("worker {worker} joined").format(worker=name) if name is not None else ""
+
+
+def _module_words(step: Step, w: _Words) -> str:
+    detail = step.detail
+    view = next((m for m in step.snapshot.modules if m.id == detail.get("module_id")), None)
+    class_name = detail.get("class_name") or detail.get("module") or (view.class_name if view else None)
+    count = detail.get("parameters")
+    if not isinstance(count, int):
+        if view is not None:
+            count = len(view.parameters)
+        else:
+            ids = {e.obj.id for e in _of(step, ObjectStored) if e.obj.kind == "parameter"}
+            ids |= {e.obj_id for e in _of(step, ObjectRemoved) if e.kind == "parameter"}
+            count = len(ids)
+    return w.module(str(class_name) if class_name else w._("module"), count)
+
+
+def _module(step: Step, w: _Words) -> str:
+    what = _module_words(step, w)
+    sends = _messages(step, "send object")
+    requests = _messages(step, "request object")
+    if step.op == "move_module" and sends:
+        everyone = _messages(step)
+        return w._("{worker} moved {what} from {source} to {target}").format(
+            worker=everyone[0].sender, what=what, source=sends[0].sender, target=sends[0].receiver
+        )
+    if step.op == "get_module" and requests:
+        return w.message(requests[0], what)
+    if sends:
+        return w.message(sends[0], what)
+    if requests:
+        return w.message(requests[0], what)
+    return what
+
+
+def _generic(step: Step, w: _Words) -> str:
+    return _sentence(
+        (w.message(m, _thing_of(step, w, m)) for m in _messages(step)),
+        [*(w.stored(e) for e in _of(step, ObjectStored)), *(w.deleted(e) for e in _of(step, ObjectRemoved))],
+    )
+
+
+_NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
+    "send": _send,
+    "move": _send,
+    "get": _get,
+    "command": _command,
+    "gc": _gc,
+    "clear": _clear,
+    "worker": _worker,
+    "send_module": _module,
+    "get_module": _module,
+    "move_module": _module,
+}
+
+
+def narrate(step: Step, lang: str = "en") -> str:
+    """One sentence that says what ``step`` did, built from its messages and store events.
+
+    >>> from syft_widgets.diagram.samples import tutorial_steps
+    >>> first = tutorial_steps()[0]
+    >>> narrate(first)
+    'me sent tensor #101 to bob'
+    >>> narrate(first, "bn")
+    'me bob-কে টেন্সর #101 পাঠিয়েছে'
+    """
+    w = _Words(lang)
+    text = _NARRATORS.get(step.op, _generic)(step, w) or _generic(step, w)
+    return text or w._("{op}: nothing changed").format(op=step.op)
