@@ -15,7 +15,7 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,9 +24,9 @@ from babel.messages.pofile import read_po
 __all__ = [
     "DOMAIN",
     "LOCALE_DIR",
+    "N_",
     "SUPPORTED_LANGUAGES",
     "WIDGET_MESSAGES",
-    "N_",
     "catalog_path",
     "check_language",
     "plural_translator",
@@ -38,7 +38,7 @@ DOMAIN = "syft_widgets"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (translate it where it is shown)."""
     return message
 
@@ -86,7 +86,7 @@ def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / check_language(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(lang: str) -> gettext.GNUTranslations:
     # Babel reads the .po text; writing it to an in-memory .mo lets the standard library do the
     # lookups and plural rules, and drops empty or fuzzy entries so they fall back to English.

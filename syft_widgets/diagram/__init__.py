@@ -4,4 +4,4 @@ from .changes import Changes, step_changes
 from .dot import to_dot
 from .narrate import narrate
 
-__all__ = ["to_dot", "narrate", "step_changes", "Changes"]
+__all__ = ["Changes", "narrate", "step_changes", "to_dot"]

@@ -25,7 +25,7 @@ class Changes:
     messages: tuple[MessageSent, ...] = ()
 
     def status(self, key: Key) -> str | None:
-        """"added", "moved" or "changed" for an object shown at ``key``, else None."""
+        """ "added", "moved" or "changed" for an object shown at ``key``, else None."""
         if key in self.moved:
             return "moved"
         if key in self.added:
@@ -33,9 +33,6 @@ class Changes:
         if key in self.changed:
             return "changed"
         return None
-
-    def touched_workers(self) -> frozenset[str]:
-        return frozenset(w for w, _ in self.added | self.changed | self.moved)
 
 
 def step_changes(step: Step | None) -> Changes:
@@ -46,7 +43,8 @@ def step_changes(step: Step | None) -> Changes:
     """
     if step is None:
         return Changes()
-    last: dict[Key, object] = {}  # the last store event per object decides its final state
+    # The last store event of each object decides its state after the step.
+    last: dict[Key, ObjectStored | ObjectChanged | ObjectRemoved] = {}
     messages: list[MessageSent] = []
     stored_at: dict[int, list[str]] = {}
     for event in step.events:
@@ -64,23 +62,23 @@ def step_changes(step: Step | None) -> Changes:
     moved: set[Key] = set()
     removed: list[ObjectRemoved] = []
     pointer_homes: dict[int, str] | None = None
-    for key, event in last.items():
-        if isinstance(event, ObjectStored):
+    for key, final in last.items():
+        if isinstance(final, ObjectStored):
             added.add(key)
-        elif isinstance(event, ObjectChanged):
+        elif isinstance(final, ObjectChanged):
             changed.add(key)
-        elif isinstance(event, ObjectRemoved):
-            elsewhere = [w for w in stored_at.get(event.obj_id, ()) if w != event.worker]
-            if not elsewhere and event.reason in ("get", "move"):
+        else:
+            elsewhere = [w for w in stored_at.get(final.obj_id, ()) if w != final.worker]
+            if not elsewhere and final.reason in ("get", "move"):
                 if pointer_homes is None:
                     pointer_homes = _pointer_homes(step)
-                home = pointer_homes.get(event.obj_id)
-                if home is not None and home != event.worker:
+                home = pointer_homes.get(final.obj_id)
+                if home is not None and home != final.worker:
                     elsewhere = [home]
             if elsewhere:
-                moved.update((w, event.obj_id) for w in elsewhere)
+                moved.update((w, final.obj_id) for w in elsewhere)
             else:
-                removed.append(event)
+                removed.append(final)
     return Changes(
         added=frozenset(added - moved),
         changed=frozenset(changed - moved),

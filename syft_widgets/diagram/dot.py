@@ -17,7 +17,7 @@ from .ids import IdAllocator, worker_slug
 from .labels import ghost_label, join_lines, kind_id, object_label, pointer_label, safe_text
 from .legend import add_legend
 
-__all__ = ["to_dot", "message_label", "MESSAGE_WORDS"]
+__all__ = ["MESSAGE_WORDS", "message_label", "to_dot"]
 
 # Message types the core names (events.MessageSent.message); a command shows its operation instead.
 MESSAGE_WORDS: Mapping[str, str] = {
@@ -67,8 +67,15 @@ class _Cluster:
 class _Drawing:
     """Builds one DOT graph; kept as a class only to share its lookup tables between small methods."""
 
-    def __init__(self, snapshot: WorldSnapshot, step: Step | None, lang: str,
-                 names: Mapping[int, str] | None, limit: int, id_prefix: str) -> None:
+    def __init__(
+        self,
+        snapshot: WorldSnapshot,
+        step: Step | None,
+        lang: str,
+        names: Mapping[int, str] | None,
+        limit: int,
+        id_prefix: str,
+    ) -> None:
         self.snapshot = snapshot
         self.changes: Changes = step_changes(step)
         self._ = translator(lang)
@@ -80,7 +87,9 @@ class _Drawing:
         self.module_nodes: dict[int, str] = {}
         self._outside_nodes: dict[str, str] = {}  # stand-ins for workers missing from the snapshot
         self.graph = graphviz.Digraph(
-            name=f"{id_prefix}world", graph_attr=dict(style.GRAPH), node_attr=dict(style.NODE),
+            name=f"{id_prefix}world",
+            graph_attr=dict(style.GRAPH),
+            node_attr=dict(style.NODE),
             edge_attr=dict(style.EDGE),
         )
         self.graph.attr(id=f"{id_prefix}world")
@@ -97,7 +106,7 @@ class _Drawing:
             shown, hidden = visible_objects(items, self.limit, touched.get(worker.id, ()))
             local_ids = frozenset(p.id for p in worker.pointers)
             dom_id = self.ids.take(f"cluster_{slug}")
-            name = "cluster_" + self.ids.prefix + dom_id[len(self.ids.prefix) + len("cluster_"):]
+            name = "cluster_" + self.ids.prefix + dom_id[len(self.ids.prefix) + len("cluster_") :]
             self.clusters[worker.id] = _Cluster(
                 worker, dom_id, name, self.ids.take(f"anchor_{slug}"), shown, hidden, local_ids
             )
@@ -162,8 +171,13 @@ class _Drawing:
             for ghost in self.changes.removed:
                 if ghost.worker == w.id:
                     node = self.ids.take(f"obj_{ghost.obj_id}", f"ghost_{ghost.obj_id}_{worker_slug(w.id)}")
-                    sub.node(node, label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _), id=node,
-                             **_with_change(ghost.kind, "removed"), **{"class": f"{ghost.kind} removed"})
+                    sub.node(
+                        node,
+                        label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _),
+                        id=node,
+                        **_with_change(ghost.kind, "removed"),
+                        **{"class": f"{ghost.kind} removed"},
+                    )
             if c.fold:
                 more = "… " + _("and {count} more").format(count=c.hidden)
                 sub.node(c.fold, label=safe_text(more), id=c.fold, **style.FOLD, **{"class": "fold"})
@@ -175,11 +189,13 @@ class _Drawing:
                     lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]
                     if m.location:
                         lines.append("→ " + safe_text(m.location))
-                    sub.node(node, label=join_lines(lines), id=node, **style.KIND["module"],
-                             **{"class": "module"})
+                    sub.node(
+                        node, label=join_lines(lines), id=node, **style.KIND["module"], **{"class": "module"}
+                    )
 
-    def _draw_object(self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str,
-                     is_local_pointer: bool) -> None:
+    def _draw_object(
+        self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
+    ) -> None:
         _ = self._
         kind_word = safe_text(_(obj.kind))
         if obj.kind == "pointer":
@@ -203,8 +219,9 @@ class _Drawing:
             attrs = {"id": f"{tail}_to", **style.POINTS_TO}
             if head is None:
                 head = self.ids.take(f"missing_{worker_slug(obj.location)}_{obj.id_at_location}")
-                text = join_lines([f"{safe_text(obj.location)}:{obj.id_at_location}",
-                                   safe_text(self._("missing target"))])
+                text = join_lines(
+                    [f"{safe_text(obj.location)}:{obj.id_at_location}", safe_text(self._("missing target"))]
+                )
                 target_cluster = self.clusters.get(obj.location)
                 if target_cluster is not None:
                     target_cluster.dangling.append((head, text))
@@ -240,15 +257,24 @@ class _Drawing:
                     head = self._target_node(m.location, pointer_id)
                 if head is None:
                     continue
-                self.graph.edge(module_node, head, label=safe_text(param_name), id=f"{module_node}_p{i}",
-                                **style.MODULE_PARAM)
+                self.graph.edge(
+                    module_node,
+                    head,
+                    label=safe_text(param_name),
+                    id=f"{module_node}_p{i}",
+                    **style.MODULE_PARAM,
+                )
 
     def _draw_messages(self) -> None:
         for i, msg in enumerate(self.changes.messages):
             tail = self._worker_anchor(msg.sender)
             head = self._worker_anchor(msg.receiver)
-            attrs = {"id": f"{self.ids.prefix}msg_{i}", "label": message_label(msg, self._), **style.MESSAGE,
-                     "class": "message"}
+            attrs = {
+                "id": f"{self.ids.prefix}msg_{i}",
+                "label": message_label(msg, self._),
+                **style.MESSAGE,
+                "class": "message",
+            }
             sender, receiver = self.clusters.get(msg.sender), self.clusters.get(msg.receiver)
             # Clip the arrow at the cluster borders, so it reads as "bob → alice", not "node → node".
             if sender is not None and receiver is not None and sender is not receiver:

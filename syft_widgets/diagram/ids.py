@@ -18,7 +18,7 @@ def worker_slug(worker_id: str) -> str:
     >>> worker_slug("bob")
     'bob'
     >>> worker_slug('bob"];x[label="')
-    'w_d7b01c9b'
+    'w_8fb8352a'
     """
     if _SAFE_WORKER.fullmatch(worker_id):
         return worker_id

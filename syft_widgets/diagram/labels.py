@@ -7,7 +7,16 @@ from collections.abc import Callable, Sequence
 
 from ..snapshot import ObjectView
 
-__all__ = ["safe_text", "join_lines", "shape_text", "kind_id", "object_label", "pointer_label", "ghost_label", "MAX_TEXT"]
+__all__ = [
+    "MAX_TEXT",
+    "ghost_label",
+    "join_lines",
+    "kind_id",
+    "object_label",
+    "pointer_label",
+    "safe_text",
+    "shape_text",
+]
 
 MAX_TEXT = 40
 

@@ -37,14 +37,20 @@ class _Words:
         _ = self._
         what = what or self.thing(m.kind, m.obj_ids[0] if m.obj_ids else None)
         if m.message == "send object":
-            return _("{sender} sent {what} to {receiver}").format(sender=m.sender, what=what, receiver=m.receiver)
+            return _("{sender} sent {what} to {receiver}").format(
+                sender=m.sender, what=what, receiver=m.receiver
+            )
         if m.message == "request object":
-            return _("{worker} fetched {what} from {owner}").format(worker=m.sender, what=what, owner=m.receiver)
+            return _("{worker} fetched {what} from {owner}").format(
+                worker=m.sender, what=what, owner=m.receiver
+            )
         if m.message == "delete object":
             return _("{sender} asked {receiver} to delete {what}").format(
                 sender=m.sender, receiver=m.receiver, what=what
             )
-        return _("{sender} asked {receiver} to run {op}").format(sender=m.sender, receiver=m.receiver, op=m.op)
+        return _("{sender} asked {receiver} to run {op}").format(
+            sender=m.sender, receiver=m.receiver, op=m.op
+        )
 
     def stored(self, e: ObjectStored) -> str:
         return self._("{worker} stored {what}").format(worker=e.worker, what=self.thing(e.obj.kind, e.obj.id))

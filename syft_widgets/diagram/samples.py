@@ -10,16 +10,34 @@ from collections.abc import Mapping, Sequence
 from ..events import Event, MessageSent, ObjectRemoved, ObjectStored, Step
 from ..snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
-__all__ = ["TUTORIAL_NAMES", "tensor", "pointer", "StepRecorder", "tutorial_steps", "synthetic_snapshot", "synthetic_step"]
+__all__ = [
+    "TUTORIAL_NAMES",
+    "StepRecorder",
+    "pointer",
+    "synthetic_snapshot",
+    "synthetic_step",
+    "tensor",
+    "tutorial_steps",
+]
 
 # Variable names the learner gives the local pointers in the tutorial below (WorkerView.pointers ids).
 TUTORIAL_NAMES: Mapping[int, str] = {
-    201: "x_ptr", 202: "pointer_to_x_ptr", 204: "p2p2x", 206: "y", 104: "y", 208: "x",
+    201: "x_ptr",
+    202: "pointer_to_x_ptr",
+    204: "p2p2x",
+    206: "y",
+    104: "y",
+    208: "x",
 }
 
 
-def tensor(obj_id: int, values: Sequence[int | float], kind: str = "tensor", dtype: str = "int64",
-           requires_grad: bool = False) -> ObjectView:
+def tensor(
+    obj_id: int,
+    values: Sequence[int | float],
+    kind: str = "tensor",
+    dtype: str = "int64",
+    requires_grad: bool = False,
+) -> ObjectView:
     """A one-dimensional tensor's view, as the core's snapshot would hold it."""
     preview = "[" + ", ".join(str(v) for v in values) + "]"
     return ObjectView(obj_id, kind, preview, (len(values),), dtype, requires_grad)  # type: ignore[arg-type]
@@ -39,9 +57,15 @@ class StepRecorder:
         self.steps: list[Step] = []
         self.offline: set[str] = set()
 
-    def record(self, op: str, detail: Mapping[str, object], events: Sequence[Event], *,
-               pointers: Sequence[ObjectView] | None = None,
-               modules: Sequence[ModuleView] | None = None) -> Step:
+    def record(
+        self,
+        op: str,
+        detail: Mapping[str, object],
+        events: Sequence[Event],
+        *,
+        pointers: Sequence[ObjectView] | None = None,
+        modules: Sequence[ModuleView] | None = None,
+    ) -> Step:
         for e in events:
             if isinstance(e, ObjectStored):
                 self.stores[e.worker][e.obj.id] = e.obj
@@ -58,7 +82,10 @@ class StepRecorder:
     def snapshot(self) -> WorldSnapshot:
         workers = tuple(
             WorkerView(
-                w, "local" if i == 0 else "virtual", w not in self.offline, tuple(store.values()),
+                w,
+                "local" if i == 0 else "virtual",
+                w not in self.offline,
+                tuple(store.values()),
                 tuple(self.pointers.values()) if i == 0 else (),
             )
             for i, (w, store) in enumerate(self.stores.items())
@@ -75,56 +102,138 @@ def tutorial_steps() -> tuple[Step, ...]:
     """
     r = StepRecorder()
     x = tensor(101, [1, 2, 3, 4])
-    r.record("send", {}, [MessageSent("me", "bob", "send object", "send", (101,), "tensor", 32),
-                          ObjectStored("bob", x)], pointers=[pointer(201, "bob", 101)])
-    r.record("send", {}, [MessageSent("me", "alice", "send object", "send", (201,), "pointer", 0),
-                          ObjectStored("alice", pointer(201, "bob", 101))],
-             pointers=[pointer(201, "bob", 101), pointer(202, "alice", 201)])
-    r.record("get", {}, [MessageSent("me", "alice", "request object", "get", (201,), "pointer", 0),
-                         ObjectRemoved("alice", 201, "pointer", "get")], pointers=[pointer(201, "bob", 101)])
-    r.record("get", {}, [MessageSent("me", "bob", "request object", "get", (101,), "tensor", 32),
-                         ObjectRemoved("bob", 101, "tensor", "get")], pointers=[])
+    r.record(
+        "send",
+        {},
+        [MessageSent("me", "bob", "send object", "send", (101,), "tensor", 32), ObjectStored("bob", x)],
+        pointers=[pointer(201, "bob", 101)],
+    )
+    r.record(
+        "send",
+        {},
+        [
+            MessageSent("me", "alice", "send object", "send", (201,), "pointer", 0),
+            ObjectStored("alice", pointer(201, "bob", 101)),
+        ],
+        pointers=[pointer(201, "bob", 101), pointer(202, "alice", 201)],
+    )
+    r.record(
+        "get",
+        {},
+        [
+            MessageSent("me", "alice", "request object", "get", (201,), "pointer", 0),
+            ObjectRemoved("alice", 201, "pointer", "get"),
+        ],
+        pointers=[pointer(201, "bob", 101)],
+    )
+    r.record(
+        "get",
+        {},
+        [
+            MessageSent("me", "bob", "request object", "get", (101,), "tensor", 32),
+            ObjectRemoved("bob", 101, "tensor", "get"),
+        ],
+        pointers=[],
+    )
     # p2p2x = torch.tensor([1,2,3,4,5]).send(bob).send(alice)
-    r.record("send", {}, [MessageSent("me", "bob", "send object", "send", (102,), "tensor", 40),
-                          ObjectStored("bob", tensor(102, [1, 2, 3, 4, 5]))], pointers=[pointer(203, "bob", 102)])
-    r.record("send", {}, [MessageSent("me", "alice", "send object", "send", (203,), "pointer", 0),
-                          ObjectStored("alice", pointer(203, "bob", 102))], pointers=[pointer(204, "alice", 203)])
+    r.record(
+        "send",
+        {},
+        [
+            MessageSent("me", "bob", "send object", "send", (102,), "tensor", 40),
+            ObjectStored("bob", tensor(102, [1, 2, 3, 4, 5])),
+        ],
+        pointers=[pointer(203, "bob", 102)],
+    )
+    r.record(
+        "send",
+        {},
+        [
+            MessageSent("me", "alice", "send object", "send", (203,), "pointer", 0),
+            ObjectStored("alice", pointer(203, "bob", 102)),
+        ],
+        pointers=[pointer(204, "alice", 203)],
+    )
     # y = p2p2x + p2p2x: two hops, one message each; bob gains the sum, alice a pointer to it.
-    r.record("command", {"func": "__add__"}, [
-        MessageSent("me", "alice", "command", "__add__", (203, 203), None, 0),
-        MessageSent("alice", "bob", "command", "__add__", (102, 102), None, 0),
-        ObjectStored("bob", tensor(105, [2, 4, 6, 8, 10])),
-        ObjectStored("alice", pointer(104, "bob", 105)),
-    ], pointers=[pointer(204, "alice", 203), pointer(206, "alice", 104)])
+    r.record(
+        "command",
+        {"func": "__add__"},
+        [
+            MessageSent("me", "alice", "command", "__add__", (203, 203), None, 0),
+            MessageSent("alice", "bob", "command", "__add__", (102, 102), None, 0),
+            ObjectStored("bob", tensor(105, [2, 4, 6, 8, 10])),
+            ObjectStored("alice", pointer(104, "bob", 105)),
+        ],
+        pointers=[pointer(204, "alice", 203), pointer(206, "alice", 104)],
+    )
     # y.get().get(): the first get brings alice's pointer home, the second brings bob's tensor.
-    r.record("get", {}, [MessageSent("me", "alice", "request object", "get", (104,), "pointer", 0),
-                         ObjectRemoved("alice", 104, "pointer", "get")],
-             pointers=[pointer(204, "alice", 203), pointer(104, "bob", 105)])
-    r.record("get", {}, [MessageSent("me", "bob", "request object", "get", (105,), "tensor", 40),
-                         ObjectRemoved("bob", 105, "tensor", "get")], pointers=[pointer(204, "alice", 203)])
-    r.record("send", {}, [MessageSent("me", "bob", "send object", "send", (107,), "tensor", 40),
-                          ObjectStored("bob", tensor(107, [1, 2, 3, 4, 5]))],
-             pointers=[pointer(204, "alice", 203), pointer(208, "bob", 107)])
+    r.record(
+        "get",
+        {},
+        [
+            MessageSent("me", "alice", "request object", "get", (104,), "pointer", 0),
+            ObjectRemoved("alice", 104, "pointer", "get"),
+        ],
+        pointers=[pointer(204, "alice", 203), pointer(104, "bob", 105)],
+    )
+    r.record(
+        "get",
+        {},
+        [
+            MessageSent("me", "bob", "request object", "get", (105,), "tensor", 40),
+            ObjectRemoved("bob", 105, "tensor", "get"),
+        ],
+        pointers=[pointer(204, "alice", 203)],
+    )
+    r.record(
+        "send",
+        {},
+        [
+            MessageSent("me", "bob", "send object", "send", (107,), "tensor", 40),
+            ObjectStored("bob", tensor(107, [1, 2, 3, 4, 5])),
+        ],
+        pointers=[pointer(204, "alice", 203), pointer(208, "bob", 107)],
+    )
     # x.move(alice): me asks bob, and the data goes bob -> alice without passing through me.
-    r.record("move", {"destination": "alice"}, [
-        MessageSent("me", "bob", "command", "remote_send", (107,), None, 0),
-        MessageSent("bob", "alice", "send object", "send", (107,), "tensor", 40),
-        ObjectRemoved("bob", 107, "tensor", "move"),
-        ObjectStored("alice", tensor(107, [1, 2, 3, 4, 5])),
-    ], pointers=[pointer(204, "alice", 203), pointer(208, "alice", 107)])
+    r.record(
+        "move",
+        {"destination": "alice"},
+        [
+            MessageSent("me", "bob", "command", "remote_send", (107,), None, 0),
+            MessageSent("bob", "alice", "send object", "send", (107,), "tensor", 40),
+            ObjectRemoved("bob", 107, "tensor", "move"),
+            ObjectStored("alice", tensor(107, [1, 2, 3, 4, 5])),
+        ],
+        pointers=[pointer(204, "alice", 203), pointer(208, "alice", 107)],
+    )
     weight = ObjectView(301, "parameter", "[0.1, -0.2]", (1, 2), "float32", True)
     bias = ObjectView(302, "parameter", "[0.05]", (1,), "float32", True)
-    r.record("send_module", {"class_name": "Linear", "module_id": 300}, [
-        MessageSent("me", "bob", "send object", "send", (301,), "parameter", 8),
-        ObjectStored("bob", weight),
-        MessageSent("me", "bob", "send object", "send", (302,), "parameter", 4),
-        ObjectStored("bob", bias),
-    ], pointers=[pointer(204, "alice", 203), pointer(208, "alice", 107), pointer(311, "bob", 301),
-                 pointer(312, "bob", 302)],
-        modules=[ModuleView(300, "Linear", "bob", (("weight", 311), ("bias", 312)))])
-    r.record("gc", {}, [MessageSent("me", "alice", "delete object", "delete", (107,), "tensor", 0),
-                        ObjectRemoved("alice", 107, "tensor", "delete")],
-             pointers=[pointer(204, "alice", 203), pointer(311, "bob", 301), pointer(312, "bob", 302)])
+    r.record(
+        "send_module",
+        {"class_name": "Linear", "module_id": 300},
+        [
+            MessageSent("me", "bob", "send object", "send", (301,), "parameter", 8),
+            ObjectStored("bob", weight),
+            MessageSent("me", "bob", "send object", "send", (302,), "parameter", 4),
+            ObjectStored("bob", bias),
+        ],
+        pointers=[
+            pointer(204, "alice", 203),
+            pointer(208, "alice", 107),
+            pointer(311, "bob", 301),
+            pointer(312, "bob", 302),
+        ],
+        modules=[ModuleView(300, "Linear", "bob", (("weight", 311), ("bias", 312)))],
+    )
+    r.record(
+        "gc",
+        {},
+        [
+            MessageSent("me", "alice", "delete object", "delete", (107,), "tensor", 0),
+            ObjectRemoved("alice", 107, "tensor", "delete"),
+        ],
+        pointers=[pointer(204, "alice", 203), pointer(311, "bob", 301), pointer(312, "bob", 302)],
+    )
     return tuple(r.steps)
 
 
@@ -137,7 +246,8 @@ def synthetic_snapshot(objects: int, workers: int = 3, pointers: int = 20) -> Wo
     # Pointers aim all over the stores, so in a folded world most of them point into the fold.
     spread = max(1, objects // max(1, pointers))
     local = tuple(
-        pointer(10 + i, names[(i * spread) % workers], 1000 + i * spread) for i in range(min(pointers, objects))
+        pointer(10 + i, names[(i * spread) % workers], 1000 + i * spread)
+        for i in range(min(pointers, objects))
     )
     views = [WorkerView("me", "local", True, (), local)]
     views += [WorkerView(n, "virtual", True, tuple(s)) for n, s in zip(names, stores, strict=True)]

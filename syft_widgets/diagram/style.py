@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["FONT", "GRAPH", "NODE", "EDGE", "KIND", "CHANGE", "CHANGE_STYLE", "CLUSTER", "OFFLINE", "MESSAGE", "POINTS_TO",
-           "DANGLING", "DANGLING_EDGE", "ANCHOR", "FOLD", "MODULE_PARAM", "LOCAL_CLUSTER"]
+__all__ = [
+    "ANCHOR",
+    "CHANGE",
+    "CHANGE_STYLE",
+    "CLUSTER",
+    "DANGLING",
+    "DANGLING_EDGE",
+    "EDGE",
+    "FOLD",
+    "FONT",
+    "GRAPH",
+    "KIND",
+    "LOCAL_CLUSTER",
+    "MESSAGE",
+    "MODULE_PARAM",
+    "NODE",
+    "OFFLINE",
+    "POINTS_TO",
+]
 
 # A list of families: the browser (SVG) and fontconfig both take the first one that is installed,
 # and Noto Sans Bengali carries the Bengali glyphs that many Latin fonts lack.
@@ -51,7 +68,13 @@ CHANGE_STYLE: Mapping[str, str] = {"changed": "diagonals", "removed": "dashed"}
 POINTS_TO: Attrs = {"color": "#3b6ea8", "arrowhead": "normal"}
 DANGLING: Attrs = {"shape": "box", "style": "rounded,dashed", "color": "#c62828", "fontcolor": "#c62828"}
 DANGLING_EDGE: Attrs = {"color": "#c62828", "style": "dashed"}
-MESSAGE: Attrs = {"color": "#d81b60", "fontcolor": "#ad1457", "penwidth": "2", "style": "bold", "constraint": "false"}
+MESSAGE: Attrs = {
+    "color": "#d81b60",
+    "fontcolor": "#ad1457",
+    "penwidth": "2",
+    "style": "bold",
+    "constraint": "false",
+}
 MODULE_PARAM: Attrs = {"color": "#3c763d", "style": "dotted", "arrowhead": "odot"}
 ANCHOR: Attrs = {"shape": "point", "style": "invis", "width": "0.01", "height": "0.01", "label": ""}
 FOLD: Attrs = {"shape": "note", "style": "filled", "fillcolor": "#ffffff", "color": "#9aa5b1"}
