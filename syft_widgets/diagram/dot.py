@@ -132,7 +132,7 @@ class _Drawing:
         pointer_edges = [edge for c in self.clusters.values() for edge in self._pointer_edges(c)]
         local = self._local_cluster()
         for c in self.clusters.values():
-            self._draw_cluster(c, modules=c is local)
+            self._draw_cluster(c, local=c is local)
         for tail, head, attrs in pointer_edges:
             self.graph.edge(tail, head, **attrs)
         if local is not None:
@@ -143,17 +143,18 @@ class _Drawing:
         return self.graph.source
 
     def _local_cluster(self) -> _Cluster | None:
+        # The snapshot lists the local worker first; its kind says "local" when the core knows it.
         for c in self.clusters.values():
             if c.worker.kind == "local":
                 return c
         return next(iter(self.clusters.values()), None)
 
-    def _draw_cluster(self, c: _Cluster, modules: bool) -> None:
+    def _draw_cluster(self, c: _Cluster, local: bool) -> None:
         _ = self._
         w = c.worker
         label = safe_text(w.id)
         attrs = dict(style.CLUSTER)
-        if w.kind == "local":
+        if local:
             attrs.update(style.LOCAL_CLUSTER)
         if not w.online:
             attrs.update(style.OFFLINE)
@@ -183,7 +184,7 @@ class _Drawing:
                 sub.node(c.fold, label=safe_text(more), id=c.fold, **style.FOLD, **{"class": "fold"})
             for node, text in c.dangling:
                 sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
-            if modules:
+            if local:
                 for m in self.snapshot.modules:
                     node = self.module_nodes[m.id]
                     lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]

@@ -127,7 +127,7 @@ def _module_words(step: Step, w: _Words) -> str:
     detail = step.detail
     view = next((m for m in step.snapshot.modules if m.id == detail.get("module_id")), None)
     class_name = detail.get("class_name") or detail.get("module") or (view.class_name if view else None)
-    count = detail.get("parameters")
+    count = detail.get("count", detail.get("parameters"))
     if not isinstance(count, int):
         if view is not None:
             count = len(view.parameters)
