@@ -97,25 +97,33 @@ class EventBus:
     def __init__(self) -> None:
         self._event_listeners: list[EventListener] = []
         self._step_listeners: list[StepListener] = []
+        # Plain attributes, read on every core operation: True when someone listens, so the core
+        # builds events (and snapshots, for steps) only then and stays fast otherwise.
+        self.active = False
+        self.wants_steps = False
 
-    @property
-    def active(self) -> bool:
-        """True when someone listens: the core builds events only then, to stay fast."""
-        return bool(self._event_listeners or self._step_listeners)
-
-    @property
-    def wants_steps(self) -> bool:
-        return bool(self._step_listeners)
+    def _update(self) -> None:
+        self.active = bool(self._event_listeners or self._step_listeners)
+        self.wants_steps = bool(self._step_listeners)
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Call ``listener(event)`` for every event; returns a function that unsubscribes."""
         self._event_listeners.append(listener)
-        return lambda: _remove(self._event_listeners, listener)
+        self._update()
+        return lambda: self._unsubscribe(self._event_listeners, listener)
 
     def subscribe_steps(self, listener: StepListener) -> Callable[[], None]:
         """Call ``listener(step)`` after every step; returns a function that unsubscribes."""
         self._step_listeners.append(listener)
-        return lambda: _remove(self._step_listeners, listener)
+        self._update()
+        return lambda: self._unsubscribe(self._step_listeners, listener)
+
+    def _unsubscribe(self, listeners: list, listener: object) -> None:
+        try:
+            listeners.remove(listener)
+        except ValueError:
+            pass
+        self._update()
 
     def emit(self, event: Event) -> None:
         for listener in tuple(self._event_listeners):
@@ -124,13 +132,6 @@ class EventBus:
     def emit_step(self, step: Step) -> None:
         for listener in tuple(self._step_listeners):
             _call_safely(listener, step)
-
-
-def _remove(listeners: list, listener: object) -> None:
-    try:
-        listeners.remove(listener)
-    except ValueError:
-        pass
 
 
 def _call_safely(listener: Callable[[object], None], item: object) -> None:

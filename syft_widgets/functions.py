@@ -103,9 +103,13 @@ def resolve_function(name: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
+_short_names: dict[str, str] = {}
+
+
 def short_name(name: str) -> str:
     """``"Tensor.__add__"`` -> ``"__add__"``; ``"Tensor.grad.__get__"`` -> ``"grad"``."""
-    parts = name.split(".")
-    if parts[-1] in ("__get__", "__set__"):
-        return parts[-2]
-    return parts[-1]
+    found = _short_names.get(name)
+    if found is None:
+        parts = name.split(".")
+        found = _short_names[name] = parts[-2] if parts[-1] in ("__get__", "__set__") else parts[-1]
+    return found

@@ -1,7 +1,8 @@
 """The messages workers exchange. Workers talk only through these, in one process or over a network.
 
 Every field is plain data (ints, strings, tensors, tuples of those), so a message can be encoded
-without pickling code (see ``codec.py``).
+without pickling code. Messages are never changed after they are made; they are not declared frozen
+only because frozen dataclasses are several times slower to create, and one is made per operation.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectRef:
     """Names an object in the receiver's store, or one of its attributes (``x.grad``)."""
 
@@ -39,7 +40,7 @@ class ObjectRef:
     attr: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TensorMeta:
     """What a pointer caches about its remote tensor, so ``ptr.shape`` costs no message."""
 
@@ -50,10 +51,11 @@ class TensorMeta:
 
     @staticmethod
     def of(t: torch.Tensor) -> TensorMeta:
-        return TensorMeta(tuple(t.shape), t.dtype, t.requires_grad, isinstance(t, torch.nn.Parameter))
+        # issubclass, not isinstance: Parameter's metaclass makes isinstance slow, and this runs per op.
+        return TensorMeta(tuple(t.shape), t.dtype, t.requires_grad, issubclass(type(t), torch.nn.Parameter))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PointerDescription:
     """A pointer in transit: the receiver builds its own pointer object from it."""
 
@@ -67,7 +69,7 @@ class PointerDescription:
 Payload = torch.Tensor | PointerDescription
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendObject:
     """Store ``payload`` under ``obj_id``."""
 
@@ -75,21 +77,21 @@ class SendObject:
     payload: Payload
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestObject:
     """Send back the object (and forget it), or a copy of one of its attributes."""
 
     ref: ObjectRef
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeleteObject:
     """Forget ``obj_id``; a pointer forgotten this way deletes what it points to (chains cascade)."""
 
     obj_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunCommand:
     """Call the torch function ``func`` on stored objects and store a tensor result as ``return_id``."""
 
@@ -100,7 +102,7 @@ class RunCommand:
     grad_enabled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ForwardObject:
     """Send object ``obj_id`` straight to worker ``destination`` and forget it (``move``)."""
 
@@ -108,14 +110,14 @@ class ForwardObject:
     destination: Hashable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RemoteGet:
     """The stored object is a pointer: fetch what it points to and keep that instead."""
 
     obj_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SetAttribute:
     """Set ``attr`` of a stored object, e.g. ``p.grad = None`` from an optimizer's ``zero_grad``."""
 
@@ -124,7 +126,7 @@ class SetAttribute:
     value: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueryAttribute:
     """Ask for an attribute of a stored object: its metadata if a tensor, else its plain value."""
 
@@ -132,12 +134,12 @@ class QueryAttribute:
     attr: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClearObjects:
     """Forget every stored object."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stored:
     """Reply to a command: a tensor result now lives on the worker under ``obj_id``."""
 
@@ -146,11 +148,11 @@ class Stored:
     is_pointer: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InPlace:
-    """Reply to a command: the result is argument number ``position`` itself (``x.add_(1)``)."""
+    """Reply to a command: the result is the argument ``ref`` itself (``x.add_(1)``)."""
 
-    position: int
+    ref: ObjectRef
     meta: TensorMeta
 
 

@@ -40,6 +40,7 @@ __all__ = [
 
 _EMPTY = torch.empty(0)
 _PLAIN = frozenset(PLAIN_TYPES)
+_NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
 
 
 class PointerMixin:
@@ -337,7 +338,7 @@ class PointerMixin:
             state = self.__dict__
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 location = state["location"]
-                WORLD.begin_step("gc", {"worker": str(location.id)})
+                WORLD.begin_step("gc", {"worker": str(location.id)} if WORLD.bus.active else _NO_DETAIL)
                 try:
                     state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
                 finally:
@@ -447,13 +448,16 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None) -> Any:
     """Send one torch call on pointers to the worker that holds their data."""
     pointers: list[PointerMixin] = []
     name = function_name(func)
-    encoded_args = tuple(_encode(a, pointers, name) for a in args)
+    encoded_args = tuple([_encode(a, pointers, name) for a in args])
     encoded_kwargs = {k: _encode(v, pointers, name) for k, v in kwargs.items()} if kwargs else {}
     first = pointers[0]
     _check_collocated(first, pointers, short_name(name))
     owner, location = first.owner, first.location
     command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
-    WORLD.begin_step("command", {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)})
+    detail = (
+        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)} if WORLD.bus.active else _NO_DETAIL
+    )
+    WORLD.begin_step("command", detail)
     try:
         reply = owner.send_msg(command, location)
     finally:
@@ -466,9 +470,10 @@ def _build_result(reply: Any, pointers: list[PointerMixin], owner: BaseWorker, l
     if kind is m.Stored:
         return make_pointer(owner, location, reply.obj_id, reply.meta)
     if kind is m.InPlace:
-        pointer = pointers[reply.position]
-        pointer.__dict__["meta"] = reply.meta
-        return pointer
+        for pointer in pointers:
+            if pointer._ref == reply.ref:
+                pointer.__dict__["meta"] = reply.meta
+                return pointer
     if kind is tuple and any(type(r) in (m.Stored, m.InPlace) for r in reply):
         return tuple(_build_result(r, pointers, owner, location) for r in reply)
     return reply
@@ -494,7 +499,7 @@ def _encode(value: Any, pointers: list[PointerMixin], name: str) -> Any:
             "first (t.send(bob)), or bring the pointer's data here with .get()."
         )
     if kind in (tuple, list):
-        return kind(_encode(v, pointers, name) for v in value)
+        return kind([_encode(v, pointers, name) for v in value])
     if kind is dict:
         return {k: _encode(v, pointers, name) for k, v in value.items()}
     if isinstance(value, PLAIN_TYPES):

@@ -40,18 +40,18 @@ class ObjectStore:
 
     def register(self, obj_id: int, obj: object) -> None:
         self.objects[obj_id] = obj
-        if self._world.listening:
+        if self._world.bus.active:
             self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj)))
 
     def changed(self, obj_id: int) -> None:
         """Announce that an in-place operation changed a stored object."""
-        if self._world.listening and obj_id in self.objects:
+        if self._world.bus.active and obj_id in self.objects:
             self._world.emit(ObjectChanged(str(self.worker_id), view_of(obj_id, self.objects[obj_id])))
 
     def remove(self, obj_id: int, reason: str) -> object:
         obj = self.get(obj_id)
         del self.objects[obj_id]
-        if self._world.listening:
+        if self._world.bus.active:
             kind = view_of(obj_id, obj).kind
             self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind, reason))
         return obj

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import torch
 
 from . import messages as m
+from ._ids import new_id
 from .errors import InvalidTensorForRemoteGet, InvalidWorkerIdError, UnsupportedRemoteValueError
 from .events import MessageSent
 from .functions import resolve_function, short_name
@@ -42,7 +43,7 @@ class BaseWorker:
     works in one process (:class:`VirtualWorker`) and across processes (``sy.RayWorker``).
     """
 
-    kind: ClassVar[str] = "virtual"
+    worker_kind: ClassVar[str] = "virtual"
 
     def __init__(self, hook: Any, id: Hashable = 0, is_client_worker: bool = False) -> None:  # noqa: A002
         self.hook = hook
@@ -51,7 +52,7 @@ class BaseWorker:
         shared = WORLD.add_worker(self)
         self.object_store = shared if shared is not None else ObjectStore(self.id, WORLD)
         WORLD.stores[self.id] = self.object_store
-        if WORLD.listening:
+        if WORLD.bus.active:
             with WORLD.step("worker", always=True, worker=str(self.id)):
                 pass
 
@@ -63,6 +64,11 @@ class BaseWorker:
     @property
     def online(self) -> bool:
         return True
+
+    @property
+    def kind(self) -> str:
+        """"local" for your own worker ``me``; otherwise the transport ("virtual", "ray")."""
+        return "local" if self.is_client_worker else self.worker_kind
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} id:{self.id} #objects:{len(self.object_store)}>"
@@ -79,7 +85,7 @@ class BaseWorker:
     # --- sending -------------------------------------------------------------------------------
     def send_msg(self, message: m.Message, location: BaseWorker) -> Any:
         """Deliver ``message`` to ``location`` and return its reply."""
-        if WORLD.listening:
+        if WORLD.bus.active:
             _announce(self, location, message)
         return location.receive(message, self.id)
 
@@ -90,29 +96,34 @@ class BaseWorker:
             return self._handle_request(message, sender)
         return _HANDLERS[type(message)](self, message)
 
-    def _resolve(self, value: Any) -> Any:
-        """Replace every ObjectRef in a command's arguments by the stored object it names."""
-        if type(value) is m.ObjectRef:
+    def _resolve(self, value: Any, found: list[tuple[m.ObjectRef, Any]] | None = None) -> Any:
+        """Replace every ObjectRef in a command's arguments by the stored object it names.
+
+        ``found`` collects (reference, object) pairs, so a result can be recognised as one of the
+        operands (an in-place operation) without walking the arguments again.
+        """
+        kind = type(value)
+        if kind is m.ObjectRef:
             obj = self.object_store.get(value.obj_id)
             if value.attr:
                 for part in value.attr.split("."):
                     obj = getattr(obj, part)
+            if found is not None:
+                found.append((value, obj))
             return obj
-        if type(value) in (tuple, list):
-            return type(value)(self._resolve(v) for v in value)
-        if type(value) is dict:
-            return {k: self._resolve(v) for k, v in value.items()}
+        if kind is tuple or kind is list:
+            return kind([self._resolve(v, found) for v in value])
+        if kind is dict:
+            return {k: self._resolve(v, found) for k, v in value.items()}
         return value
 
-    def _store(self, obj_id: int, obj: Any) -> int:
+    def _store(self, obj_id: int, obj: Any, adopt_id: bool = True) -> int:
         """Store an arriving object; an id already in use gets a fresh one instead of overwriting."""
-        from ._ids import new_id
-
         if obj_id in self.object_store:
             obj_id = new_id()
         if getattr(obj, "is_pointer", False):
             obj.adopt_id(obj_id)
-        elif isinstance(obj, torch.Tensor):
+        elif adopt_id and isinstance(obj, torch.Tensor):
             adopt(obj, obj_id)
         self.object_store.register(obj_id, obj)
         return obj_id
@@ -137,7 +148,7 @@ class BaseWorker:
         obj = self.object_store.get(ref.obj_id)
         payload = pack(obj)
         self.object_store.remove(ref.obj_id, "get")
-        if WORLD.listening:
+        if WORLD.bus.active:
             _announce_reply(self, sender, msg, payload)
         return payload
 
@@ -197,34 +208,38 @@ class BaseWorker:
 
     def _handle_command(self, msg: m.RunCommand) -> Any:
         func = resolve_function(msg.func)
-        args = self._resolve(msg.args)
-        kwargs = self._resolve(msg.kwargs) if msg.kwargs else {}
-        if torch.is_grad_enabled() == msg.grad_enabled:
-            result = func(*args, **kwargs)
-        else:
-            with torch.set_grad_enabled(msg.grad_enabled):
+        operands: list[tuple[m.ObjectRef, Any]] = []
+        args = self._resolve(msg.args, operands)
+        kwargs = self._resolve(msg.kwargs, operands) if msg.kwargs else {}
+        try:
+            if torch.is_grad_enabled() == msg.grad_enabled:
                 result = func(*args, **kwargs)
-        return self._reply_for(result, msg, args, kwargs)
+            else:
+                with torch.set_grad_enabled(msg.grad_enabled):
+                    result = func(*args, **kwargs)
+        except Exception as exc:
+            exc.add_note(f"(raised on worker {self.id!r} while running {short_name(msg.func)})")
+            raise
+        return self._reply_for(result, msg.func, msg.return_id, operands)
 
-    def _reply_for(self, result: Any, msg: m.RunCommand, args: Any, kwargs: Any) -> Any:
+    def _reply_for(self, result: Any, func: str, return_id: int, operands: list) -> Any:
         if isinstance(result, torch.Tensor):
-            operands = _operand_objects(msg.args, args, msg.kwargs, kwargs)
-            for position, (ref, operand) in enumerate(operands):
+            for ref, operand in operands:
                 if result is operand:
                     self.object_store.changed(ref.obj_id)
-                    return m.InPlace(position, _meta(result))
-            obj_id = self._store(msg.return_id, result)
+                    return m.InPlace(ref, _meta(result))
+            # A result's id is the store key only; giving the tensor an id of its own would cost a
+            # weak reference per operation for nothing the tutorials use.
+            obj_id = self._store(return_id, result, adopt_id=False)
             return m.Stored(obj_id, _meta(result), bool(getattr(result, "is_pointer", False)))
         if isinstance(result, (tuple, list)) and any(isinstance(r, torch.Tensor) for r in result):
-            from ._ids import new_id
-
             return tuple(
-                self._reply_for(r, m.RunCommand(msg.func, (), {}, new_id() if i else msg.return_id), (), {})
+                self._reply_for(r, func, new_id() if i else return_id, operands)
                 if isinstance(r, torch.Tensor)
-                else _plain(r, short_name(msg.func), self.id)
+                else _plain(r, short_name(func), self.id)
                 for i, r in enumerate(result)
             )
-        return _plain(result, short_name(msg.func), self.id)
+        return _plain(result, short_name(func), self.id)
 
 
 class VirtualWorker(BaseWorker):
@@ -235,26 +250,6 @@ def _meta(t: torch.Tensor) -> m.TensorMeta:
     if getattr(t, "is_pointer", False):
         return t.meta  # type: ignore[attr-defined, no-any-return]
     return m.TensorMeta.of(t)
-
-
-def _operand_objects(enc_args: Any, args: Any, enc_kwargs: Any, kwargs: Any) -> list[tuple[m.ObjectRef, Any]]:
-    """Pairs (reference, resolved object) in the order the caller listed its pointers."""
-    found: list[tuple[m.ObjectRef, Any]] = []
-
-    def walk(enc: Any, obj: Any) -> None:
-        if type(enc) is m.ObjectRef:
-            found.append((enc, obj))
-        elif type(enc) in (tuple, list):
-            for e, o in zip(enc, obj, strict=True):
-                walk(e, o)
-        elif type(enc) is dict:
-            for key in enc:
-                walk(enc[key], obj[key])
-
-    walk(enc_args, args)
-    if enc_kwargs:
-        walk(enc_kwargs, kwargs)
-    return found
 
 
 def _plain(value: Any, what: str, worker_id: Hashable) -> Any:

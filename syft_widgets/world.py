@@ -31,8 +31,8 @@ class World:
         self.stores: dict[Hashable, ObjectStore] = {}
         self.local_worker: BaseWorker | None = None
         # Live pointers held by the local worker, so diagrams can draw the learner's variables.
-        self.local_pointers: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-        self._pointer_order = itertools.count()
+        self._local_pointers: list[weakref.ref] = []
+        self._live_pointers_seen = 0
         self.modules: weakref.WeakSet[torch.nn.Module] = weakref.WeakSet()
         self._depth = 0
         self._step_op = ""
@@ -68,7 +68,26 @@ class World:
             ) from None
 
     def track_pointer(self, pointer: Any) -> None:
-        self.local_pointers[next(self._pointer_order)] = pointer
+        refs = self._local_pointers
+        refs.append(weakref.ref(pointer))
+        # Prune now and then, so a loop of a million temporaries (or a model sent a thousand
+        # times) keeps this list as small as the number of live pointers.
+        if len(refs) > 2 * self._live_pointers_seen + 256:
+            live = self.local_pointers()
+            refs[:] = [weakref.ref(p) for p in live]
+            self._live_pointers_seen = len(refs)
+
+    def local_pointers(self) -> list[Any]:
+        """The local worker's live pointers, oldest first, each once."""
+        seen: set[int] = set()
+        live = []
+        for ref in self._local_pointers:
+            p = ref()
+            # A Parameter brought back by .get() stops being a pointer, hence the is_pointer check.
+            if p is not None and getattr(p, "is_pointer", False) and p.is_live_pointer and id(p) not in seen:
+                seen.add(id(p))
+                live.append(p)
+        return live
 
     # --- events and steps ----------------------------------------------------------------------
     @property
@@ -113,9 +132,7 @@ class World:
         for worker in self.workers.values():
             pointers: tuple = ()
             if worker is self.local_worker:
-                pointers = tuple(
-                    p.object_view() for p in list(self.local_pointers.values()) if p.is_live_pointer
-                )
+                pointers = tuple(p.object_view() for p in self.local_pointers())
             views.append(
                 WorkerView(str(worker.id), worker.kind, worker.online, worker.object_views(), pointers)
             )
