@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ class World:
         self._local_pointers: list[weakref.ref] = []
         self._live_pointers_seen = 0
         self.modules: weakref.WeakSet[torch.nn.Module] = weakref.WeakSet()
+        # Ways to find a worker this process has not met, e.g. a Ray actor started elsewhere.
+        self.resolvers: list[Callable[[Hashable], BaseWorker | None]] = []
         self._depth = 0
         self._step_op = ""
         self._step_detail: Mapping[str, object] = {}
@@ -61,6 +63,10 @@ class World:
         try:
             return self.workers[worker_id]
         except (KeyError, TypeError):
+            for resolve in self.resolvers:
+                found = resolve(worker_id)
+                if found is not None:
+                    return found
             known = ", ".join(repr(k) for k in self.workers) or "none yet"
             raise UnknownWorkerError(
                 f"No worker has the id {worker_id!r}. Known workers: {known}. Create it first, e.g. "
