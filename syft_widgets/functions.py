@@ -6,6 +6,7 @@ Only names inside torch resolve: a peer can ask a worker to run ``Tensor.add`` o
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,8 @@ _NAMESPACES: tuple[tuple[str, Any], ...] = (
     ("torch.special", torch.special),
     ("torch.fft", torch.fft),
 )
+# Functions outside torch that are still safe to run on a peer's request.
+_EXTRA: dict[str, Callable[..., Any]] = {"copy.deepcopy": copy.deepcopy}
 _names: dict[Any, str] = {}
 _functions: dict[str, Callable[..., Any]] = {}
 
@@ -68,6 +71,7 @@ _reverse: dict[Any, str] = {}
 
 
 def _build_reverse_index() -> None:
+    _reverse.update({func: name for name, func in _EXTRA.items()})
     # Torch passes operators as the very objects found on its namespaces (Tensor.__pow__ is a
     # wrapper named "pow"), so look functions up by identity, not by name. Earlier namespaces win.
     for prefix, namespace in (("Tensor", torch.Tensor), *_NAMESPACES):
@@ -82,7 +86,7 @@ def _build_reverse_index() -> None:
 
 def resolve_function(name: str) -> Callable[..., Any]:
     """The function a name stands for; refuses anything outside torch."""
-    found = _functions.get(name)
+    found = _functions.get(name) or _EXTRA.get(name)
     if found is not None:
         return found
     if name.startswith("Tensor."):

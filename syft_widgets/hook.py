@@ -52,7 +52,7 @@ def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool =
     kind = "parameter" if isinstance(self, torch.nn.Parameter) else "tensor"
     with WORLD.step("send", kind=kind, worker=str(destination.id), owner=str(me.id)):
         stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
-    return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
+        return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
 
 
 def _not_a_pointer(action: str, hint: str) -> Any:

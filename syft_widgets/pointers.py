@@ -8,6 +8,7 @@ pointer, so running the command there forwards it one hop further.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -217,12 +218,13 @@ class PointerMixin:
     def get(self) -> Any:
         """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
         self._check_usable("get")
+        # Everything a step changes happens inside it, so the step's snapshot shows the result.
         with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
             payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-        if self.point_to_attr:
-            return payload  # a copy of an attribute; the parent stays where it is
-        result = _materialize(payload, self.owner, self.id_at_location)
-        self._retire()
+            if self.point_to_attr:
+                return payload  # a copy of an attribute; the parent stays where it is
+            result = _materialize(payload, self.owner, self.id_at_location)
+            self._retire()
         return result
 
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
@@ -244,9 +246,9 @@ class PointerMixin:
             )
         with WORLD.step("send", kind="pointer", worker=str(destination.id), owner=str(self.owner.id)):
             stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
-        # The newest pointer in a chain is the one that deletes the data when it dies.
-        self.garbage_collect_data = False
-        return make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
+            # The newest pointer in a chain is the one that deletes the data when it dies.
+            self.garbage_collect_data = False
+            return make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
 
     def move(self, destination: Any) -> Any:
         """Move the object straight from its worker to ``destination``; returns this pointer."""
@@ -262,7 +264,7 @@ class PointerMixin:
             return self
         with WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)):
             new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
-        self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
+            self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
         return self
 
     def remote_get(self) -> Any:
@@ -270,7 +272,7 @@ class PointerMixin:
         self._check_usable("remote_get")
         with WORLD.step("remote_get", worker=str(self.location.id), owner=str(self.owner.id)):
             meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
-        self.__dict__["meta"] = meta
+            self.__dict__["meta"] = meta
         return self
 
     def copy(self) -> Any:
@@ -278,7 +280,8 @@ class PointerMixin:
         return run_remote(torch.Tensor.clone, (self,), {})
 
     def __deepcopy__(self, memo: dict) -> Any:
-        copied = run_remote(torch.Tensor.__deepcopy__, (self, {}), {})
+        # copy.deepcopy on the worker keeps a Parameter a Parameter (model.copy() of a sent model).
+        copied = run_remote(copy.deepcopy, (self,), {})
         memo[id(self)] = copied
         return copied
 
@@ -337,6 +340,7 @@ class PointerMixin:
         try:
             state = self.__dict__
             if state.get("garbage_collect_data") and not state.get("_spent"):
+                state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location = state["location"]
                 WORLD.begin_step("gc", {"worker": str(location.id)} if WORLD.bus.active else _NO_DETAIL)
                 try:
@@ -368,7 +372,7 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):
             return super().get()
         with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
             payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-        _become(self, payload)
+            _become(self, payload)
         return self
 
 
@@ -459,10 +463,9 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None) -> Any:
     )
     WORLD.begin_step("command", detail)
     try:
-        reply = owner.send_msg(command, location)
+        return _build_result(owner.send_msg(command, location), pointers, owner, location)
     finally:
         WORLD.end_step()
-    return _build_result(reply, pointers, owner, location)
 
 
 def _build_result(reply: Any, pointers: list[PointerMixin], owner: BaseWorker, location: BaseWorker) -> Any:
