@@ -105,7 +105,10 @@ def main() -> int:
         c, b, r = ratio(case, base, calls)
         ok = r <= goal
         failed += not ok
-        print(f"{name:42} {c * 1e6:10.1f}µs {b * 1e6:8.1f}µs {r:6.1f}x {goal:5.1f}x  {pysyft}  {'ok' if ok else 'MISSED'}")
+        print(
+            f"{name:42} {c * 1e6:10.1f}µs {b * 1e6:8.1f}µs {r:6.1f}x {goal:5.1f}x  {pysyft}  "
+            f"{'ok' if ok else 'MISSED'}"
+        )
 
     # Memory: what the heap holds after 100,000 pointer operations must be what it held after
     # 10,000 (within 64 KiB: the pruned list of local pointers breathes); nothing may grow with n.

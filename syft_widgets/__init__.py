@@ -10,6 +10,7 @@ tensor([2, 4, 6])
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from . import errors
@@ -20,17 +21,17 @@ from .workers import BaseWorker, VirtualWorker
 from .world import WORLD
 
 __all__ = [
+    "BaseWorker",
+    "ObjectNotFoundError",
+    "PointerParameter",
+    "PointerTensor",
+    "RayWorker",
+    "TensorsNotCollocatedException",
     "TorchHook",
     "VirtualWorker",
-    "BaseWorker",
-    "PointerTensor",
-    "PointerParameter",
-    "ObjectNotFoundError",
-    "TensorsNotCollocatedException",
     "errors",
-    "show",
     "local_worker",
-    "RayWorker",
+    "show",
 ]
 
 __version__ = "0.1.0"
@@ -45,7 +46,5 @@ def __getattr__(name: str) -> Any:
 
         return show
     if name == "RayWorker":
-        from .ray import RayWorker
-
-        return RayWorker
+        return importlib.import_module(".ray", __name__).RayWorker
     raise AttributeError(f"module 'syft_widgets' has no attribute {name!r}")

@@ -8,7 +8,7 @@ import weakref
 
 import torch
 
-__all__ = ["new_id", "tensor_id", "set_tensor_id"]
+__all__ = ["new_id", "set_tensor_id", "tensor_id"]
 
 _SPACE = 10**11
 # Multiplying a counter by a number coprime to 10**11 walks through every id once before repeating:
@@ -43,5 +43,12 @@ def tensor_id(t: torch.Tensor) -> int:
 def set_tensor_id(t: torch.Tensor, obj_id: int) -> None:
     key = id(t)
     found = _tensor_ids.get(key)
-    ref = found[1] if found is not None else weakref.ref(t, lambda _, key=key: _tensor_ids.pop(key, None))
+    if found is not None:
+        ref = found[1]
+    else:
+
+        def forget(_: weakref.ref) -> None:
+            _tensor_ids.pop(key, None)
+
+        ref = weakref.ref(t, forget)
     _tensor_ids[key] = (obj_id, ref)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 __all__ = [
-    "SyftWidgetsError",
-    "TensorsNotCollocatedException",
-    "ObjectNotFoundError",
-    "SpentPointerError",
-    "NotAWorkerError",
-    "UnknownWorkerError",
+    "InvalidTensorForRemoteGet",
     "InvalidWorkerIdError",
-    "WorkerIdConflictError",
+    "NotAPointerError",
+    "NotAWorkerError",
+    "NotHookedError",
+    "ObjectNotFoundError",
     "PointerCycleError",
     "RemoteValueError",
-    "InvalidTensorForRemoteGet",
-    "NotHookedError",
+    "SpentPointerError",
+    "SyftWidgetsError",
+    "TensorsNotCollocatedException",
+    "UnknownWorkerError",
     "UnsupportedRemoteValueError",
+    "WorkerIdConflictError",
     "WorkerOfflineError",
-    "NotAPointerError",
 ]
 
 

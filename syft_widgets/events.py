@@ -9,18 +9,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any
 
 from .snapshot import ObjectKind, ObjectView, WorldSnapshot
 
 __all__ = [
-    "ObjectStored",
-    "ObjectRemoved",
-    "ObjectChanged",
-    "MessageSent",
     "Event",
-    "Step",
     "EventBus",
+    "MessageSent",
+    "ObjectChanged",
+    "ObjectRemoved",
+    "ObjectStored",
+    "Step",
 ]
 
 
@@ -68,7 +68,7 @@ class MessageSent:
     nbytes: int
 
 
-Event = Union[ObjectStored, ObjectRemoved, ObjectChanged, MessageSent]
+Event = ObjectStored | ObjectRemoved | ObjectChanged | MessageSent
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +134,11 @@ class EventBus:
             _call_safely(listener, step)
 
 
-def _call_safely(listener: Callable[[object], None], item: object) -> None:
+def _call_safely(listener: Callable[[Any], None], item: object) -> None:
     # A broken diagram must never break the learner's cell: report and carry on.
     try:
         listener(item)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         warnings.warn(
             f"syft_widgets: listener {listener!r} failed on {type(item).__name__}: {exc!r}",
             RuntimeWarning,

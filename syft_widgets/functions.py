@@ -51,10 +51,13 @@ def function_name(func: Callable[..., Any]) -> str:
 
 def _find_name(func: Callable[..., Any]) -> str:
     attr = getattr(func, "__name__", "")
-    owner = getattr(func, "__self__", None)
+    owner: Any = getattr(func, "__self__", None)
     # Property reads and writes arrive as the descriptor's bound __get__ / __set__.
-    if attr in ("__get__", "__set__") and getattr(torch.Tensor, getattr(owner, "__name__", ""), None) is owner:
-        return f"Tensor.{owner.__name__}.{attr}"  # type: ignore[union-attr]
+    if (
+        attr in ("__get__", "__set__")
+        and getattr(torch.Tensor, getattr(owner, "__name__", ""), None) is owner
+    ):
+        return f"Tensor.{owner.__name__}.{attr}"
     if not _reverse:
         _build_reverse_index()
     try:
@@ -104,7 +107,7 @@ def resolve_function(name: str) -> Callable[..., Any]:
             raise UnsupportedRemoteValueError(f"refusing to run private function {name!r}")
         target = getattr(target, part)
     _functions[name] = target
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 _short_names: dict[str, str] = {}

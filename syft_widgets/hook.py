@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 class TorchHook:
     """Hook torch once per session; every later hook returns the same local worker ``me``."""
 
-    def __init__(self, torch_module: Any = torch, local_worker: VirtualWorker | None = None, **_: Any) -> None:
+    def __init__(
+        self, torch_module: Any = torch, local_worker: VirtualWorker | None = None, **_: Any
+    ) -> None:
         self.torch = torch_module
         if WORLD.local_worker is not None:
             log.info("Torch was already hooked; reusing the local worker %r", WORLD.local_worker.id)
@@ -47,7 +49,8 @@ def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool =
     assert me is not None  # the hook installed this method, so it created me
     if destination.id == me.id:
         raise PointerCycleError(
-            f"This tensor is already on {me.id!r}, your own worker; send it to another worker, e.g. x.send(bob)."
+            f"This tensor is already on {me.id!r}, your own worker; send it to another worker, "
+            "e.g. x.send(bob)."
         )
     kind = "parameter" if isinstance(self, torch.nn.Parameter) else "tensor"
     with WORLD.step("send", kind=kind, worker=str(destination.id), owner=str(me.id)):

@@ -13,22 +13,22 @@ from dataclasses import dataclass, field
 import torch
 
 __all__ = [
-    "ObjectRef",
-    "TensorMeta",
-    "PointerDescription",
-    "Payload",
-    "SendObject",
-    "RequestObject",
-    "DeleteObject",
-    "RunCommand",
-    "ForwardObject",
-    "RemoteGet",
-    "SetAttribute",
-    "QueryAttribute",
     "ClearObjects",
-    "Stored",
+    "DeleteObject",
+    "ForwardObject",
     "InPlace",
     "Message",
+    "ObjectRef",
+    "Payload",
+    "PointerDescription",
+    "QueryAttribute",
+    "RemoteGet",
+    "RequestObject",
+    "RunCommand",
+    "SendObject",
+    "SetAttribute",
+    "Stored",
+    "TensorMeta",
 ]
 
 

@@ -28,7 +28,7 @@ def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
     destination = _single_worker(workers, "send")
     me = WORLD.local_worker
     assert me is not None
-    params = list(self.parameters())
+    params: list[Any] = list(self.parameters())
     if any(getattr(p, "is_pointer", False) for p in params):
         where = self.location
         raise UnsupportedRemoteValueError(
@@ -105,6 +105,7 @@ def _module_copy(self: nn.Module) -> nn.Module:
 
 
 def _module_location(self: nn.Module) -> Any:
+    p: Any
     for p in self.parameters():
         if getattr(p, "is_pointer", False):
             return p.location
@@ -113,6 +114,7 @@ def _module_location(self: nn.Module) -> Any:
 
 
 def _module_owner(self: nn.Module) -> Any:
+    p: Any
     for p in self.parameters():
         return p.owner
     return WORLD.local_worker

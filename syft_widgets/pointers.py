@@ -31,8 +31,8 @@ from .workers import PLAIN_TYPES, BaseWorker
 from .world import WORLD
 
 __all__ = [
-    "PointerTensor",
     "PointerParameter",
+    "PointerTensor",
     "make_pointer",
     "pointer_from_description",
     "resolve_worker",
@@ -136,7 +136,9 @@ class PointerMixin:
         )
 
     def describe(self) -> m.PointerDescription:
-        return m.PointerDescription(self.id, self.location.id, self.id_at_location, self.meta, self.point_to_attr)
+        return m.PointerDescription(
+            self.id, self.location.id, self.id_at_location, self.meta, self.point_to_attr
+        )
 
     def adopt_id(self, obj_id: int) -> None:
         """A stored pointer's own id is the key it is stored under."""
@@ -144,20 +146,20 @@ class PointerMixin:
 
     # --- cached metadata: answering these needs no message ------------------------------------
     @property
-    def shape(self) -> torch.Size:  # type: ignore[override]
+    def shape(self) -> torch.Size:
         return torch.Size(self.meta.shape)
 
-    def size(self, dim: int | None = None) -> Any:  # type: ignore[override]
+    def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.meta.shape[dim]
 
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         return len(self.meta.shape)
 
     @property
-    def ndim(self) -> int:  # type: ignore[override]
+    def ndim(self) -> int:
         return len(self.meta.shape)
 
-    def numel(self) -> int:  # type: ignore[override]
+    def numel(self) -> int:
         return self.shape.numel()
 
     def __len__(self) -> int:
@@ -166,11 +168,11 @@ class PointerMixin:
         return self.meta.shape[0]
 
     @property
-    def dtype(self) -> torch.dtype:  # type: ignore[override]
+    def dtype(self) -> torch.dtype:
         return self.meta.dtype
 
     @property
-    def requires_grad(self) -> bool:  # type: ignore[override]
+    def requires_grad(self) -> bool:
         return self.meta.requires_grad
 
     @requires_grad.setter
@@ -181,7 +183,7 @@ class PointerMixin:
 
     # --- attributes of the remote tensor -------------------------------------------------------
     @property
-    def grad(self) -> Any:  # type: ignore[override]
+    def grad(self) -> Any:
         """A pointer to the remote tensor's ``.grad``, or None when it has none (unlike PySyft 0.2)."""
         self._check_usable("grad")
         reply = self.owner.send_msg(m.QueryAttribute(self._ref, "grad"), self.location)
@@ -192,7 +194,7 @@ class PointerMixin:
         self._set_remote("grad", value)
 
     @property
-    def data(self) -> Any:  # type: ignore[override]
+    def data(self) -> Any:
         """A pointer to the remote tensor's ``.data``."""
         self._check_usable("data")
         return self._attribute_pointer("data", self.meta)
@@ -204,7 +206,9 @@ class PointerMixin:
     def _attribute_pointer(self, attr: str, meta: m.TensorMeta) -> PointerTensor:
         path = f"{self.point_to_attr}.{attr}" if self.point_to_attr else attr
         plain = m.TensorMeta(meta.shape, meta.dtype, meta.requires_grad, False)
-        return make_pointer(self.owner, self.location, self.id_at_location, plain, ptr_id=self.id, gc=False, attr=path)
+        return make_pointer(
+            self.owner, self.location, self.id_at_location, plain, ptr_id=self.id, gc=False, attr=path
+        )
 
     def _set_remote(self, attr: str, value: Any) -> None:
         self._check_usable(attr)
@@ -297,30 +301,31 @@ class PointerMixin:
     # --- values that only exist where the data is ---------------------------------------------
     def _no_value(self, what: str) -> Any:
         raise RemoteValueError(
-            f"Error, Please consider calling \".get\" method instead of \"{what}\": this tensor lives on "
-            f"{self.location.id!r}, so its value is not here. Use ptr.get(){'' if what == 'bool()' else '.' + what}."
+            f'Error, Please consider calling ".get" method instead of "{what}": this tensor lives on '
+            f"{self.location.id!r}, so its value is not here. "
+            f"Use ptr.get(){'' if what == 'bool()' else '.' + what}."
         )
 
-    def item(self) -> Any:  # type: ignore[override]
+    def item(self) -> Any:
         return self._no_value("item()")
 
-    def tolist(self) -> Any:  # type: ignore[override]
+    def tolist(self) -> Any:
         return self._no_value("tolist()")
 
-    def numpy(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def numpy(self, *args: Any, **kwargs: Any) -> Any:
         return self._no_value("numpy()")
 
     def __bool__(self) -> bool:
-        return self._no_value("bool()")  # type: ignore[no-any-return]
+        return self._no_value("bool()")
 
     def __int__(self) -> int:
-        return self._no_value("int()")  # type: ignore[no-any-return]
+        return self._no_value("int()")
 
     def __float__(self) -> float:
-        return self._no_value("float()")  # type: ignore[no-any-return]
+        return self._no_value("float()")
 
     def __index__(self) -> int:
-        return self._no_value("index")  # type: ignore[no-any-return]
+        return self._no_value("index")
 
     # --- lifetime ------------------------------------------------------------------------------
     def _check_usable(self, action: str) -> None:
@@ -347,22 +352,22 @@ class PointerMixin:
                     state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
                 finally:
                     WORLD.end_step()
-        except Exception:  # noqa: BLE001 - never raise from a destructor (e.g. at interpreter exit)
+        except Exception:
             pass
 
 
-class PointerTensor(PointerMixin, torch.Tensor):
+class PointerTensor(PointerMixin, torch.Tensor):  # type: ignore[misc, override]
     """A pointer to a tensor on another worker; prints as ``(Wrapper)>[PointerTensor | me:1 -> bob:2]``."""
 
 
-class PointerParameter(PointerMixin, torch.nn.Parameter):
+class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[override]
     """A model parameter whose data lives on another worker.
 
     ``model.send(bob)`` turns each parameter into one of these *in place*, so optimizers built on the
     model keep working; ``.get()`` turns it back into an ordinary local ``Parameter``.
     """
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # type: ignore[override]
         return "Parameter containing:\n" + super().__repr__()
 
     def get(self) -> Any:
@@ -376,7 +381,7 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):
         return self
 
 
-def _become(param: PointerMixin, payload: m.Payload) -> None:
+def _become(param: Any, payload: Any) -> None:
     """Turn a PointerParameter in place into what arrived: a local Parameter, or a pointer one hop on."""
     owner = param.owner
     if isinstance(payload, m.PointerDescription):
@@ -407,14 +412,18 @@ def make_pointer(
     attr: str | None = None,
 ) -> Any:
     cls = PointerParameter if meta.is_parameter else PointerTensor
-    pointer = torch.Tensor._make_subclass(cls, _EMPTY, False)
-    pointer._init_pointer(owner, location, id_at_location, meta, new_id() if ptr_id is None else ptr_id, gc, attr)
+    pointer: Any = torch.Tensor._make_subclass(cls, _EMPTY, False)
+    pointer._init_pointer(
+        owner, location, id_at_location, meta, new_id() if ptr_id is None else ptr_id, gc, attr
+    )
     return pointer
 
 
 def pointer_from_description(desc: m.PointerDescription, owner: BaseWorker, obj_id: int) -> Any:
     location = WORLD.worker(desc.location)
-    return make_pointer(owner, location, desc.id_at_location, desc.meta, ptr_id=obj_id, attr=desc.point_to_attr)
+    return make_pointer(
+        owner, location, desc.id_at_location, desc.meta, ptr_id=obj_id, attr=desc.point_to_attr
+    )
 
 
 def _materialize(payload: m.Payload, owner: BaseWorker, obj_id: int) -> Any:
@@ -459,7 +468,9 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None) -> Any:
     owner, location = first.owner, first.location
     command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
     detail = (
-        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)} if WORLD.bus.active else _NO_DETAIL
+        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)}
+        if WORLD.bus.active
+        else _NO_DETAIL
     )
     WORLD.begin_step("command", detail)
     try:

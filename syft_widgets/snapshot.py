@@ -10,7 +10,7 @@ from typing import Literal
 
 import torch
 
-__all__ = ["ObjectKind", "ObjectView", "WorkerView", "ModuleView", "WorldSnapshot", "preview"]
+__all__ = ["ModuleView", "ObjectKind", "ObjectView", "WorkerView", "WorldSnapshot", "preview"]
 
 ObjectKind = Literal["tensor", "parameter", "pointer"]
 

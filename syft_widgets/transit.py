@@ -11,7 +11,7 @@ import torch
 from ._ids import set_tensor_id
 from .messages import Payload, PointerDescription
 
-__all__ = ["copy_tensor", "pack", "nbytes_of"]
+__all__ = ["copy_tensor", "nbytes_of", "pack"]
 
 
 def copy_tensor(t: torch.Tensor) -> torch.Tensor:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .snapshot import ObjectView, preview
+from .snapshot import ObjectKind, ObjectView, preview
 
-__all__ = ["view_of", "dtype_name"]
+__all__ = ["dtype_name", "view_of"]
 
 _cache: dict[tuple[int, int, int], ObjectView] = {}
 _CACHE_LIMIT = 50_000
@@ -32,7 +32,7 @@ def view_of(obj_id: int, obj: object) -> ObjectView:
     if view is None:
         if len(_cache) > _CACHE_LIMIT:
             _cache.clear()
-        kind = "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
+        kind: ObjectKind = "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
         view = ObjectView(
             obj_id, kind, preview(obj), tuple(obj.shape), dtype_name(obj.dtype), obj.requires_grad
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 
@@ -12,13 +12,15 @@ from ._ids import new_id
 from .errors import InvalidTensorForRemoteGet, InvalidWorkerIdError, UnsupportedRemoteValueError
 from .events import MessageSent
 from .functions import resolve_function, short_name
-from .snapshot import ObjectView
+from .snapshot import ObjectKind, ObjectView
 from .store import ObjectStore
 from .transit import adopt, nbytes_of, pack
 from .views import view_of
 from .world import WORLD
 
-__all__ = ["BaseWorker", "VirtualWorker", "PLAIN_TYPES"]
+__all__ = ["PLAIN_TYPES", "BaseWorker", "VirtualWorker"]
+
+WorkerKind = Literal["local", "virtual", "ray"]
 
 # Values that may travel as command arguments or results besides tensors: plain data only.
 PLAIN_TYPES: tuple[type, ...] = (
@@ -43,9 +45,9 @@ class BaseWorker:
     works in one process (:class:`VirtualWorker`) and across processes (``sy.RayWorker``).
     """
 
-    worker_kind: ClassVar[str] = "virtual"
+    worker_kind: ClassVar[WorkerKind] = "virtual"
 
-    def __init__(self, hook: Any, id: Hashable = 0, is_client_worker: bool = False) -> None:  # noqa: A002
+    def __init__(self, hook: Any, id: Hashable = 0, is_client_worker: bool = False) -> None:
         self.hook = hook
         self.id = _check_worker_id(id)
         self.is_client_worker = is_client_worker
@@ -66,8 +68,8 @@ class BaseWorker:
         return True
 
     @property
-    def kind(self) -> str:
-        """"local" for your own worker ``me``; otherwise the transport ("virtual", "ray")."""
+    def kind(self) -> WorkerKind:
+        """ "local" for your own worker ``me``; otherwise the transport ("virtual", "ray")."""
         return "local" if self.is_client_worker else self.worker_kind
 
     def __repr__(self) -> str:
@@ -155,13 +157,13 @@ class BaseWorker:
     def _handle_delete(self, msg: m.DeleteObject) -> None:
         # Garbage collection of something already gone (fetched, cleared) is normal, not an error.
         if msg.obj_id in self.object_store:
-            obj = self.object_store.remove(msg.obj_id, "delete")
+            obj: Any = self.object_store.remove(msg.obj_id, "delete")
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = True  # deleting a chain deletes all of it
             del obj
 
     def _handle_clear(self, msg: m.ClearObjects) -> None:
-        removed = self.object_store.clear()
+        removed: list[Any] = self.object_store.clear()
         for obj in removed:
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = False  # clear_objects forgets; it does not reach further
@@ -169,7 +171,7 @@ class BaseWorker:
 
     def _handle_forward(self, msg: m.ForwardObject) -> int:
         destination = WORLD.worker(msg.destination)
-        obj = self.object_store.get(msg.obj_id)
+        obj: Any = self.object_store.get(msg.obj_id)
         # Send first, forget second: if the send fails, nothing is lost.
         gc_flag = getattr(obj, "garbage_collect_data", None)
         try:
@@ -182,7 +184,7 @@ class BaseWorker:
         return int(new_id)
 
     def _handle_remote_get(self, msg: m.RemoteGet) -> m.TensorMeta:
-        obj = self.object_store.get(msg.obj_id)
+        obj: Any = self.object_store.get(msg.obj_id)
         if not getattr(obj, "is_pointer", False):
             raise InvalidTensorForRemoteGet(
                 f"remote_get() needs a pointer to a pointer, but worker {self.id!r} holds a tensor "
@@ -248,7 +250,7 @@ class VirtualWorker(BaseWorker):
 
 def _meta(t: torch.Tensor) -> m.TensorMeta:
     if getattr(t, "is_pointer", False):
-        return t.meta  # type: ignore[attr-defined, no-any-return]
+        return t.meta  # type: ignore[attr-defined]
     return m.TensorMeta.of(t)
 
 
@@ -265,13 +267,16 @@ def _plain(value: Any, what: str, worker_id: Hashable) -> Any:
 
 
 def _announce(sender: BaseWorker, receiver: BaseWorker, message: Any) -> None:
-    kind = None
+    kind: ObjectKind | None = None
+    ids: tuple[int, ...]
     nbytes = 0
     if isinstance(message, m.SendObject):
         label, op, ids = "send object", "send", (message.obj_id,)
         nbytes = nbytes_of(message.payload)
-        kind = "pointer" if isinstance(message.payload, m.PointerDescription) else (
-            "parameter" if isinstance(message.payload, torch.nn.Parameter) else "tensor"
+        kind = (
+            "pointer"
+            if isinstance(message.payload, m.PointerDescription)
+            else ("parameter" if isinstance(message.payload, torch.nn.Parameter) else "tensor")
         )
     elif isinstance(message, m.RequestObject):
         label, op, ids = "request object", "get", (message.ref.obj_id,)
@@ -294,8 +299,10 @@ def _announce(sender: BaseWorker, receiver: BaseWorker, message: Any) -> None:
 
 def _announce_reply(worker: BaseWorker, sender: Hashable, msg: m.RequestObject, payload: m.Payload) -> None:
     # A fetched object travels back: that is the message a diagram should draw with its bytes.
-    kind = "pointer" if isinstance(payload, m.PointerDescription) else (
-        "parameter" if isinstance(payload, torch.nn.Parameter) else "tensor"
+    kind: ObjectKind = (
+        "pointer"
+        if isinstance(payload, m.PointerDescription)
+        else ("parameter" if isinstance(payload, torch.nn.Parameter) else "tensor")
     )
     WORLD.emit(
         MessageSent(str(worker.id), str(sender), "reply", "get", (msg.ref.obj_id,), kind, nbytes_of(payload))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .store import ObjectStore
     from .workers import BaseWorker
 
-__all__ = ["World", "WORLD"]
+__all__ = ["WORLD", "World"]
 
 
 class World:
@@ -148,10 +148,12 @@ class World:
         found = []
         for module in list(self.modules):
             params = tuple(
-                (name, p.id) for name, p in module.named_parameters() if getattr(p, "is_pointer", False)
+                (name, int(getattr(p, "id", 0)))
+                for name, p in module.named_parameters()
+                if getattr(p, "is_pointer", False)
             )
             if params:
-                location = module.location
+                location: Any = module.location
                 found.append(
                     ModuleView(
                         module._syft_module_id,  # type: ignore[arg-type]

@@ -54,7 +54,13 @@ def store_state(*workers: Any) -> dict[str, dict[int, Any]]:
         entries = {}
         for key, obj in w._objects.items():
             if getattr(obj, "is_pointer", False):
-                entries[key] = ("pointer", id(obj), obj.location.id, obj.id_at_location, obj.garbage_collect_data)
+                entries[key] = (
+                    "pointer",
+                    id(obj),
+                    obj.location.id,
+                    obj.id_at_location,
+                    obj.garbage_collect_data,
+                )
             else:
                 entries[key] = ("tensor", id(obj), obj.detach().clone().tolist(), obj.requires_grad)
         state[str(w.id)] = entries

@@ -13,7 +13,9 @@ def test_send_and_get_keep_the_same_parameter_objects(env) -> None:
     weight, bias = model.weight, model.bias
     values = weight.detach().clone()
     assert model.send(env.bob) is model
-    assert model.weight is weight and isinstance(weight, PointerParameter) and isinstance(weight, nn.Parameter)
+    assert (
+        model.weight is weight and isinstance(weight, PointerParameter) and isinstance(weight, nn.Parameter)
+    )
     assert len(env.bob._objects) == 2 and model.location is env.bob and model.owner is env.me
     assert repr(weight).startswith("Parameter containing:\n(Wrapper)>[PointerTensor | me:")
     assert model.get() is model and model.weight is weight and model.bias is bias

@@ -13,7 +13,9 @@ POINTER = re.compile(r"^\(Wrapper\)>\[PointerTensor \| me:\d+ -> bob:(\d+)\]$")
 
 def test_part1_cells_show_and_store_what_pysyft_did(env: object) -> None:
     ns: dict = {}
-    shown, _ = run_cell(ns, "import torch\nimport syft_widgets as sy\nhook = sy.TorchHook(torch)\ntorch.tensor([1,2,3,4,5])")
+    shown, _ = run_cell(
+        ns, "import torch\nimport syft_widgets as sy\nhook = sy.TorchHook(torch)\ntorch.tensor([1,2,3,4,5])"
+    )
     assert repr(shown) == "tensor([1, 2, 3, 4, 5])"
     _, printed = run_cell(ns, "x = torch.tensor([1,2,3,4,5])\ny = x + x\nprint(y)")
     assert printed == "tensor([ 2,  4,  6,  8, 10])\n"
@@ -56,7 +58,10 @@ def test_part1_cells_show_and_store_what_pysyft_did(env: object) -> None:
     assert repr(run_cell(ns, "z.get()")[0]) == "tensor([2, 3, 4, 5, 6])"
     assert len(bob._objects) == 2
 
-    run_cell(ns, "x = torch.tensor([1,2,3,4,5.], requires_grad=True).send(bob)\ny = torch.tensor([1,1,1,1,1.], requires_grad=True).send(bob)")
+    run_cell(
+        ns,
+        "x = torch.tensor([1,2,3,4,5.], requires_grad=True).send(bob)\ny = torch.tensor([1,1,1,1,1.], requires_grad=True).send(bob)",
+    )
     assert len(bob._objects) == 2, "the old x and y were dropped, so bob deleted them"
     run_cell(ns, "z = (x + y).sum()")
     assert len(bob._objects) == 3, "the temporary x + y was deleted again"

@@ -88,7 +88,9 @@ train()
     ],
     ids=["bengali-old-sgd", "english-v0.2.9-optims-adam"],
 )
-def test_part2_trains_on_both_workers_and_prints_twenty_losses(env, data_cell, train_cell, line, left) -> None:
+def test_part2_trains_on_both_workers_and_prints_twenty_losses(
+    env, data_cell, train_cell, line, left
+) -> None:
     ns: dict = {}
     run_cell(ns, SETUP)
     run_cell(ns, data_cell)

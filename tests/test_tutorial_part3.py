@@ -40,7 +40,7 @@ def test_part3_cells_show_and_store_what_pysyft_did(env: object) -> None:
     assert torch.equal(bob._objects[x_id], torch.tensor([1, 2, 3, 4]))
 
     shown, _ = run_cell(ns, "pointer_to_x_ptr = x_ptr.send(alice)\n\npointer_to_x_ptr")
-    owner, q, location, target = parse(shown)
+    owner, _, location, target = parse(shown)
     assert (owner, location, target) == ("me", "alice", p)
     assert list(bob._objects) == [x_id], "the data stays on bob"
     assert list(alice._objects) == [p]
@@ -77,7 +77,10 @@ def test_part3_cells_show_and_store_what_pysyft_did(env: object) -> None:
     assert repr(shown) == "tensor([1, 2, 3, 4, 5])"
     assert bob._objects == {} and alice._objects == {}
 
-    run_cell(ns, "# x is now a pointer to the data which lives on Bob's machine\nx = torch.tensor([1,2,3,4,5]).send(bob)")
+    run_cell(
+        ns,
+        "# x is now a pointer to the data which lives on Bob's machine\nx = torch.tensor([1,2,3,4,5]).send(bob)",
+    )
     _, before_id, _, t2 = parse(ns["x"])
     _, printed = run_cell(ns, "print('  bob:', bob._objects)\nprint('alice:',alice._objects)")
     assert printed == f"  bob: {{{t2}: tensor([1, 2, 3, 4, 5])}}\nalice: {{}}\n"

@@ -25,7 +25,7 @@ def test_worker_repr_counts_objects_and_clear_objects_returns_the_worker(env) ->
 
 
 def test_default_worker_id_is_zero(env) -> None:
-    assert repr(sy.VirtualWorker(env.hook)) .startswith("<VirtualWorker id:0 #objects:")
+    assert repr(sy.VirtualWorker(env.hook)).startswith("<VirtualWorker id:0 #objects:")
 
 
 def test_recreating_a_worker_keeps_its_store_and_old_pointers_work(env) -> None:
