@@ -55,10 +55,19 @@ function el(tag, className, attrs = {}) {
   return node;
 }
 
-function format(template, values) {
-  return String(template ?? "").replace(/\{(\w+)\}/g, (whole, key) =>
-    key in values ? String(values[key]) : whole,
-  );
+// Fills "{index}"-style fields; numbers are written in the view's own digits (১২ in Bengali).
+function format(template, values, lang) {
+  let digits = null;
+  try {
+    digits = new Intl.NumberFormat(lang || undefined, { useGrouping: false });
+  } catch {
+    digits = null;
+  }
+  return String(template ?? "").replace(/\{(\w+)\}/g, (whole, key) => {
+    if (!(key in values)) return whole;
+    const value = values[key];
+    return typeof value === "number" && digits ? digits.format(value) : String(value);
+  });
 }
 
 // Graphviz writes one <g> per node, edge and cluster; counting them in the text is a cheap size guess.
@@ -78,10 +87,34 @@ function prefixIds(prefix) {
   };
 }
 
+// Graphviz in WASM cannot see the page's fonts and estimates text widths with narrow metrics, so
+// Latin labels drawn in the page's sans-serif font overflow their boxes. Shrink such labels to fit.
+const LABEL_PADDING = 6;
+function fitLabels(svgRoot) {
+  for (const node of svgRoot.querySelectorAll("g.node")) {
+    const shapes = node.querySelectorAll("polygon, path, ellipse");
+    const texts = node.querySelectorAll("text");
+    if (!shapes.length || !texts.length) continue;
+    let width = 0;
+    for (const shape of shapes) width = Math.max(width, shape.getBBox().width);
+    let widest = 0;
+    for (const text of texts) {
+      if (!text.dataset.fontSize) text.dataset.fontSize = text.getAttribute("font-size") || "14";
+      text.setAttribute("font-size", text.dataset.fontSize);
+      widest = Math.max(widest, text.getComputedTextLength());
+    }
+    const room = width - LABEL_PADDING;
+    if (widest > room && room > 0) {
+      for (const text of texts) text.setAttribute("font-size", String(Number(text.dataset.fontSize) * (room / widest)));
+    }
+  }
+}
+
 /** One drawing surface: queues DOT so that only the newest waits while a transition runs. */
 class Surface {
-  constructor(renderer, node, { prefix, transitionName, animate, onDone, onError }) {
+  constructor(renderer, node, { prefix, transitionName, animate, onDone, onError, onDrawn }) {
     this.node = node;
+    this.onDrawn = onDrawn || (() => {});
     this.animate = animate;
     this.onDone = onDone;
     this.onError = onError;
@@ -107,7 +140,15 @@ class Surface {
         this.gv._busy = false;
         this.finish(null, message);
       })
-      .on("end", () => this.finish(this.renderingToken, null));
+      .on("renderEnd", () => this.onDrawn(this.renderingToken))
+      .on("end", () => {
+        try {
+          fitLabels(this.node);
+        } catch {
+          // Measuring needs a laid-out page; a hidden view simply keeps Graphviz's sizes.
+        }
+        this.finish(this.renderingToken, null);
+      });
     this.currentItems = 0;
   }
 
@@ -117,6 +158,7 @@ class Surface {
       return;
     }
     this.busy = true;
+    this.node.dataset.busy = "1";
     this.renderingToken = token;
     this.currentItems = roughItemCount(dot);
     const big = this.currentItems > ANIMATE_MAX_ITEMS;
@@ -133,6 +175,7 @@ class Surface {
   finish(token, error) {
     clearTimeout(this.watchdog);
     this.busy = false;
+    this.node.dataset.busy = this.pending ? "1" : "0";
     if (error) this.onError(error);
     else this.onDone(token);
     if (this.pending) {
@@ -147,6 +190,7 @@ class Surface {
     this.pending = null;
     this.onDone = () => {};
     this.onError = () => {};
+    this.onDrawn = () => {};
   }
 }
 
@@ -168,6 +212,7 @@ function render({ model, el: host }) {
   const slider = el("input", "syft-slider", { type: "range", min: "0", max: "0", step: "1", value: "0" });
   const counter = el("span", "syft-counter", { "aria-live": "polite" });
   const live = el("button", "syft-live", { type: "button" });
+  const save = el("button", "syft-save", { type: "button" });
   const langs = el("span", "syft-langs", { role: "group" });
   const narration = el("div", "syft-narration", { "aria-live": "polite" });
   const error = el("div", "syft-error", { role: "alert" });
@@ -178,7 +223,7 @@ function render({ model, el: host }) {
   const legendSummary = el("summary");
   const legendGraph = el("div", "syft-legend-graph");
   legend.append(legendSummary, legendGraph);
-  toolbar.append(prev, play, next, slider, counter, live, langs);
+  toolbar.append(prev, play, next, slider, counter, live, save, langs);
   root.append(style, toolbar, narration, error, graph, legend);
   host.append(root);
 
@@ -191,6 +236,7 @@ function render({ model, el: host }) {
     animate: true,
     onDone: (token) => {
       loading.remove();
+      save.disabled = false;
       renderError = "";
       showError();
       root.dataset.renderedStep = String(token);
@@ -198,8 +244,13 @@ function render({ model, el: host }) {
       root.dataset.renderCount = String(Number(root.dataset.renderCount || 0) + 1);
       root.dispatchEvent(new CustomEvent("syft-rendered", { detail: { step: token } }));
     },
+    // The new picture is in the DOM (its animation starts now): tests time this moment.
+    onDrawn: (token) => {
+      root.dataset.drawnStep = String(token);
+      root.dispatchEvent(new CustomEvent("syft-drawn", { detail: { step: token } }));
+    },
     onError: (message) => {
-      renderError = format(labels().drawing_failed, { error: message });
+      renderError = format(labels().drawing_failed, { error: message }, model.get("lang"));
       showError();
     },
   });
@@ -269,8 +320,10 @@ function render({ model, el: host }) {
     slider.max = String(Math.max(0, count - 1));
     slider.value = String(Math.max(0, pos));
     slider.disabled = count < 2;
-    slider.setAttribute("aria-label", l.step_of ? format(l.step_of, { index: pos + 1, count }) : "");
-    counter.textContent = count ? format(l.step_of, { index: pos + 1, count }) : "";
+    const lang = model.get("lang");
+    const stepText = format(l.step_of, { index: pos + 1, count }, lang);
+    slider.setAttribute("aria-label", count ? stepText : "");
+    counter.textContent = count ? stepText : "";
     const isLive = Boolean(model.get("live"));
     live.textContent = isLive ? l.live ?? "" : l.replay ?? "";
     live.title = l.latest ?? "";
@@ -278,9 +331,11 @@ function render({ model, el: host }) {
     narration.textContent = count ? steps[pos]?.narration ?? "" : l.empty ?? "";
     loading.textContent = l.loading ?? "";
     legendSummary.textContent = l.legend ?? "";
+    save.textContent = l.save ?? "";
+    save.disabled = !graph.querySelector("svg");
     langs.setAttribute("aria-label", l.language ?? "");
     const names = model.get("language_names") || {};
-    const current = model.get("lang");
+    const current = lang;
     langs.replaceChildren(
       ...Object.entries(names).map(([code, name]) => {
         const button = el("button", "syft-lang", { type: "button", lang: code, "data-lang": code });
@@ -329,6 +384,16 @@ function render({ model, el: host }) {
     stopPlaying();
     goTo(Number(slider.value));
   };
+  // Downloads the picture as drawn in the browser; view.save() in Python writes SVG, PNG or HTML.
+  const onSave = () => {
+    const svg = graph.querySelector("svg");
+    if (!svg) return;
+    const text = new XMLSerializer().serializeToString(svg);
+    const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+    const link = el("a", "", { href: url, download: `syft-step-${model.get("step")}.svg` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
   const onLive = () => {
     stopPlaying();
     const steps = meta();
@@ -341,6 +406,7 @@ function render({ model, el: host }) {
   play.addEventListener("click", onPlay);
   slider.addEventListener("input", onSlider);
   live.addEventListener("click", onLive);
+  save.addEventListener("click", onSave);
   legend.addEventListener("toggle", drawLegend);
 
   // One named handler per trait, removed again by the cleanup below.
@@ -368,6 +434,7 @@ function render({ model, el: host }) {
     play.removeEventListener("click", onPlay);
     slider.removeEventListener("input", onSlider);
     live.removeEventListener("click", onLive);
+    save.removeEventListener("click", onSave);
     legend.removeEventListener("toggle", drawLegend);
     surface.destroy();
     if (legendSurface) legendSurface.destroy();

@@ -1,0 +1,197 @@
+"""A real, isolated, offline JupyterLab driven by Playwright in Debian's headless Chromium.
+
+These tests run only when asked for (``pytest -m browser tests/browser``): each starts a server and
+a browser, which is too heavy for every quick test run on a shared two-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selected = "browser" in (config.option.markexpr or "") and "not browser" not in config.option.markexpr
+    for item in items:
+        if "browser" not in item.keywords:
+            continue
+        if not selected:
+            item.add_marker(
+                pytest.mark.skip(reason="browser test: run with `pytest -m browser tests/browser`")
+            )
+        elif shutil.which("chromium") is None:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium on PATH"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab: where it serves, with which token, from which folder."""
+
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+def _write_settings(settings: Path) -> None:
+    # --LabApp.news_url=None does not stop the "Jupyter news?" toast; the user setting does.
+    notify = settings / "@jupyterlab" / "apputils-extension"
+    notify.mkdir(parents=True)
+    (notify / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    # Windowing would leave far-away outputs unrendered; the tests look at them directly.
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    """JupyterLab on a free port of 127.0.0.1, with every Jupyter folder in a temporary directory."""
+    tmp = Path(tempfile.mkdtemp(prefix="syft-lab-"))
+    root = tmp / "root"
+    root.mkdir()
+    for nb in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(nb, root / nb.name)
+    env = dict(os.environ)
+    dirs = {
+        "JUPYTER_CONFIG_DIR": tmp / "config",
+        "JUPYTER_DATA_DIR": tmp / "data",
+        "JUPYTER_RUNTIME_DIR": tmp / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": tmp / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": tmp / "workspaces",
+        "IPYTHONDIR": tmp / "ipython",
+    }
+    for name, path in dirs.items():
+        path.mkdir()
+        env[name] = str(path)
+    _write_settings(dirs["JUPYTERLAB_SETTINGS_DIR"])
+    # The kernel imports the package from this checkout, whether or not it is installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    port, token = _free_port(), uuid.uuid4().hex
+    log = tmp / "lab.log"
+    args = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            req = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+            with urllib.request.urlopen(req, timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"JupyterLab did not start; see {log}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    try:
+        yield Lab(url=url, token=token, root=root, process=process, log=log)
+    finally:
+        # Only our own server, by its PID; it shuts its kernels down on SIGTERM.
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class Watch:
+    """What the page did that it should not: outside requests and JavaScript errors."""
+
+    outside_requests: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page_and_watch(browser: Any) -> Iterator[tuple[Any, Watch]]:
+    """A fresh page whose every request off 127.0.0.1 is blocked and recorded."""
+    watch = Watch()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
+
+    def gate(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "file:")):
+            route.continue_()
+        else:
+            watch.outside_requests.append(url)
+            route.abort()
+
+    context.route("**/*", gate)
+    page = context.new_page()
+    page.set_default_timeout(30000)  # evaluate() and waits must fail, not hang the run
+    page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+    page.on("console", lambda msg: watch.console_errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
