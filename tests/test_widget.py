@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from typing import Any
@@ -379,3 +380,29 @@ def test_steps_from_another_thread_do_not_break_the_view(world: FakeWorld, view:
 def test_repr_is_short_and_says_what_is_shown(world: FakeWorld, view: LiveView) -> None:
     world.bus.emit_step(send_step(0))
     assert repr(view) == "<LiveView lang='en' step=0 steps=1 workers=all>"
+
+
+def test_real_operations_are_recorded_and_drawn_in_the_right_worker() -> None:
+    torch = pytest.importorskip("torch")
+    import syft_widgets as sy
+
+    hook = sy.TorchHook(torch)
+    carol = sy.VirtualWorker(hook, id="carol_widget_test")
+    dave = sy.VirtualWorker(hook, id="dave_widget_test")
+    view = show(carol, dave, lang="bn")
+    try:
+        x_ptr = torch.tensor([1, 2, 3]).send(carol)
+        moved = x_ptr.move(dave)
+        _hub.on_cell_end()
+        ops = [s.op for s in view.steps]
+        assert ops[:2] == ["send", "move"], ops
+        assert "cluster_dave_widget_test" in view.dot and "cluster_me" not in view.dot
+        assert f"obj_{moved.id_at_location}" in view.dot
+        assert BENGALI_TEXT.search(view.steps_meta[-1]["narration"])
+        assert view.error == ""
+    finally:
+        view.close()
+    assert not sy.WORLD.bus.wants_steps
+
+
+BENGALI_TEXT = re.compile(r"[\u0980-\u09FF]")
