@@ -114,7 +114,7 @@ def run_with_state_probe(path: Path, kernel_name: str = "python3", env: dict[str
         if output.get("output_type") == "stream":
             for line in output.get("text", "").splitlines():
                 if line.startswith(STATE_MARKER):
-                    return json.loads(line[len(STATE_MARKER):])
+                    return json.loads(line[len(STATE_MARKER) :])
     raise AssertionError(f"the state probe printed nothing in {rel(path)}: {nb.cells[-1].outputs!r}")
 
 
@@ -213,7 +213,9 @@ def test_notebook_is_valid_and_stored_without_outputs(path):
 
 @pytest.mark.parametrize("path", [*NOTEBOOKS, *COURSE_DOCS], ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_relative_links_resolve(path):
-    broken = [link for link, target in local_link_targets(markdown_of(path), path.parent) if not target.exists()]
+    broken = [
+        link for link, target in local_link_targets(markdown_of(path), path.parent) if not target.exists()
+    ]
     assert not broken, f"broken links in {path.relative_to(ROOT)}: {broken}"
 
 
