@@ -9,7 +9,12 @@ import torch
 
 from . import messages as m
 from ._ids import new_id
-from .errors import InvalidTensorForRemoteGet, InvalidWorkerIdError, UnsupportedRemoteValueError
+from .errors import (
+    InvalidTensorForRemoteGet,
+    InvalidWorkerIdError,
+    PointerCycleError,
+    UnsupportedRemoteValueError,
+)
 from .events import MessageSent
 from .functions import resolve_function, short_name
 from .snapshot import ObjectKind, ObjectView
@@ -172,6 +177,12 @@ class BaseWorker:
     def _handle_forward(self, msg: m.ForwardObject) -> int:
         destination = WORLD.worker(msg.destination)
         obj: Any = self.object_store.get(msg.obj_id)
+        if getattr(obj, "is_pointer", False) and obj.location.id == destination.id:
+            raise PointerCycleError(
+                f"Worker {self.id!r} holds a pointer to {destination.id!r}; moving it there would make "
+                f"{destination.id!r} point to itself. Call .remote_get() first to bring the data one hop "
+                "closer, then move."
+            )
         # Send first, forget second: if the send fails, nothing is lost.
         gc_flag = getattr(obj, "garbage_collect_data", None)
         try:
