@@ -101,10 +101,15 @@ class EventBus:
         # builds events (and snapshots, for steps) only then and stays fast otherwise.
         self.active = False
         self.wants_steps = False
+        self.wants_events = False
+        self.on_change: Callable[[], None] | None = None  # the world re-reads these flags
 
     def _update(self) -> None:
         self.active = bool(self._event_listeners or self._step_listeners)
         self.wants_steps = bool(self._step_listeners)
+        self.wants_events = bool(self._event_listeners)
+        if self.on_change is not None:
+            self.on_change()
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Call ``listener(event)`` for every event; returns a function that unsubscribes."""

@@ -58,7 +58,7 @@ def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
             for p in sent:  # all or nothing: bring back what already went
                 p.get()
             raise
-        WORLD.modules.add(self)  # inside the step, so the step's snapshot shows the module
+        WORLD.modules[id(self)] = self  # inside the step, so the step's snapshot shows the module
     return self
 
 

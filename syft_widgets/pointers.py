@@ -9,6 +9,7 @@ pointer, so running the command there forwards it one hop further.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -344,6 +345,10 @@ class PointerMixin:
         # Dropping the last pointer deletes the remote object (PySyft's garbage collection).
         try:
             state = self.__dict__
+            # At interpreter exit every worker goes away with the process; sending deletes then
+            # would only wake listeners that can no longer start threads (and hang the exit).
+            if sys.is_finalizing():
+                return
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location = state["location"]

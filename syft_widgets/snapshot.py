@@ -107,12 +107,11 @@ def preview(t: torch.Tensor, items: int = _PREVIEW_ITEMS) -> str:
     >>> preview(torch.tensor(2.5))
     '2.5'
     """
-    with torch.no_grad():
-        if t.dim() == 0:
-            return _format_number(t.item())
-        flat = t.detach().reshape(-1)
-        head = [_format_number(v) for v in flat[:items].tolist()]
-        more = ", …" if flat.numel() > items else ""
-        if t.dim() == 1:
-            return "[" + ", ".join(head) + more + "]"
-        return "[" + ", ".join(head) + more + "] (flat)"
+    dims = t.dim()
+    if dims == 0:
+        return _format_number(t.item())
+    flat = t.detach().reshape(-1)
+    count = flat.numel()
+    head = [_format_number(v) for v in (flat if count <= items else flat[:items]).tolist()]
+    text = "[" + ", ".join(head) + (", …]" if count > items else "]")
+    return text if dims == 1 else text + " (flat)"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ObjectNotFoundError
 from .events import ObjectChanged, ObjectRemoved, ObjectStored
+from .snapshot import ObjectView
 from .views import view_of
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ class ObjectStore:
         self.worker_id = worker_id
         self.objects: dict[int, object] = {}
         self._world = world
+        # Bumped on every change, so views of an unchanged store are reused from one step to the next.
+        self.version = 0
+        self._views: tuple[int, tuple[ObjectView, ...]] = (-1, ())
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -38,20 +42,31 @@ class ObjectStore:
         except KeyError:
             raise ObjectNotFoundError(obj_id, self.worker_id) from None
 
+    def views(self) -> tuple[ObjectView, ...]:
+        """How every stored object looks now, in insertion order (cached while nothing changes)."""
+        version, views = self._views
+        if version != self.version:
+            views = tuple(view_of(k, o) for k, o in self.objects.items())
+            self._views = (self.version, views)
+        return views
+
     def register(self, obj_id: int, obj: object) -> None:
         self.objects[obj_id] = obj
-        if self._world.bus.active:
+        self.version += 1
+        if self._world.recording:
             self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj)))
 
     def changed(self, obj_id: int) -> None:
         """Announce that an in-place operation changed a stored object."""
-        if self._world.bus.active and obj_id in self.objects:
+        self.version += 1
+        if self._world.recording and obj_id in self.objects:
             self._world.emit(ObjectChanged(str(self.worker_id), view_of(obj_id, self.objects[obj_id])))
 
     def remove(self, obj_id: int, reason: str) -> object:
         obj = self.get(obj_id)
         del self.objects[obj_id]
-        if self._world.bus.active:
+        self.version += 1
+        if self._world.recording:
             kind = view_of(obj_id, obj).kind
             self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind, reason))
         return obj

@@ -20,7 +20,6 @@ from .functions import resolve_function, short_name
 from .snapshot import ObjectKind, ObjectView
 from .store import ObjectStore
 from .transit import adopt, nbytes_of, pack
-from .views import view_of
 from .world import WORLD
 
 __all__ = ["PLAIN_TYPES", "BaseWorker", "VirtualWorker"]
@@ -59,7 +58,7 @@ class BaseWorker:
         shared = WORLD.add_worker(self)
         self.object_store = shared if shared is not None else ObjectStore(self.id, WORLD)
         WORLD.stores[self.id] = self.object_store
-        if WORLD.bus.active:
+        if WORLD.recording:
             with WORLD.step("worker", always=True, worker=str(self.id)):
                 pass
 
@@ -87,12 +86,12 @@ class BaseWorker:
         return self
 
     def object_views(self) -> tuple[ObjectView, ...]:
-        return tuple(view_of(k, o) for k, o in self.object_store.items())
+        return self.object_store.views()
 
     # --- sending -------------------------------------------------------------------------------
     def send_msg(self, message: m.Message, location: BaseWorker) -> Any:
         """Deliver ``message`` to ``location`` and return its reply."""
-        if WORLD.bus.active:
+        if WORLD.recording:
             _announce(self, location, message)
         return location.receive(message, self.id)
 
@@ -155,7 +154,7 @@ class BaseWorker:
         obj = self.object_store.get(ref.obj_id)
         payload = pack(obj)
         self.object_store.remove(ref.obj_id, "get")
-        if WORLD.bus.active:
+        if WORLD.recording:
             _announce_reply(self, sender, msg, payload)
         return payload
 

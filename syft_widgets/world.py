@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,15 @@ if TYPE_CHECKING:
     from .store import ObjectStore
     from .workers import BaseWorker
 
-__all__ = ["WORLD", "World"]
+__all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "WORLD", "World"]
+
+# A fast loop would otherwise pay for an event list and a snapshot on every step. Past BURST_STEPS
+# steps within BURST_WINDOW seconds, steps are grouped: one "batch" step per BATCH_SECONDS, holding
+# how many operations of each kind ran and the world after them. A pause, or flush_steps() (which
+# the live view calls when a cell ends), closes the batch and returns to one step per operation.
+BURST_STEPS = 30
+BURST_WINDOW = 0.2
+BATCH_SECONDS = 0.1
 
 
 class World:
@@ -31,11 +41,18 @@ class World:
         self.stores: dict[Hashable, ObjectStore] = {}
         self.local_worker: BaseWorker | None = None
         # Live pointers held by the local worker, so diagrams can draw the learner's variables.
-        self._local_pointers: list[weakref.ref] = []
-        self._live_pointers_seen = 0
-        self.modules: weakref.WeakSet[torch.nn.Module] = weakref.WeakSet()
+        self._local_pointers: dict[int, weakref.ref] = {}
+        self.modules: weakref.WeakValueDictionary[int, torch.nn.Module] = weakref.WeakValueDictionary()
         # Ways to find a worker this process has not met, e.g. a Ray actor started elsewhere.
         self.resolvers: list[Callable[[Hashable], BaseWorker | None]] = []
+        # True when events are to be built: someone listens and steps are not being batched.
+        self.recording = False
+        self.bus.on_change = self._refresh_recording
+        self._batch: Counter[str] | None = None
+        self._batch_start = 0.0
+        self._window_start = 0.0
+        self._window_count = 0
+        self._last_step_end = 0.0
         self._depth = 0
         self._step_op = ""
         self._step_detail: Mapping[str, object] = {}
@@ -74,26 +91,17 @@ class World:
             ) from None
 
     def track_pointer(self, pointer: Any) -> None:
-        refs = self._local_pointers
-        refs.append(weakref.ref(pointer))
-        # Prune now and then, so a loop of a million temporaries (or a model sent a thousand
-        # times) keeps this list as small as the number of live pointers.
-        if len(refs) > 2 * self._live_pointers_seen + 256:
-            live = self.local_pointers()
-            refs[:] = [weakref.ref(p) for p in live]
-            self._live_pointers_seen = len(refs)
+        key = id(pointer)
+        if key not in self._local_pointers:
+            # The weak reference's callback forgets the pointer when it dies, so this dict only
+            # ever holds live pointers, in the order they were made.
+            self._local_pointers[key] = weakref.ref(pointer, lambda _, key=key: self._local_pointers.pop(key, None))
 
     def local_pointers(self) -> list[Any]:
-        """The local worker's live pointers, oldest first, each once."""
-        seen: set[int] = set()
-        live = []
-        for ref in self._local_pointers:
-            p = ref()
-            # A Parameter brought back by .get() stops being a pointer, hence the is_pointer check.
-            if p is not None and getattr(p, "is_pointer", False) and p.is_live_pointer and id(p) not in seen:
-                seen.add(id(p))
-                live.append(p)
-        return live
+        """The local worker's live pointers, oldest first."""
+        found = (r() for r in list(self._local_pointers.values()))
+        # A Parameter brought back by .get() stops being a pointer, hence the is_pointer check.
+        return [p for p in found if getattr(p, "is_pointer", False) and p.is_live_pointer]
 
     # --- events and steps ----------------------------------------------------------------------
     @property
@@ -112,16 +120,67 @@ class World:
         if self._depth == 1 and self.bus.active:
             self._step_op = op
             self._step_detail = detail
-            self._step_events = []
+            if self.recording:
+                self._step_events = []
 
     def end_step(self, always: bool = False) -> None:
         self._depth -= 1
-        if self._depth or self._step_events is None:
+        if self._depth:
+            return
+        if self._batch is not None:
+            self._count_in_batch()
+            return
+        if self._step_events is None:
             return
         events, self._step_events = tuple(self._step_events), None
         if self.bus.wants_steps and (events or always):
             step = Step(next(self._step_index), self._step_op, self._step_detail, events, self.snapshot())
             self.bus.emit_step(step)
+            self._watch_for_bursts()
+
+    def flush_steps(self) -> None:
+        """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
+        if self._batch is not None and self._depth == 0:
+            self._emit_batch()
+            self._batch = None
+            self._window_count = 0
+            self._refresh_recording()
+
+    def _watch_for_bursts(self) -> None:
+        now = time.monotonic()
+        if now - self._window_start > BURST_WINDOW:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        self._last_step_end = now
+        if self._window_count >= BURST_STEPS and not self.bus.wants_events:
+            self._batch, self._batch_start = Counter(), now
+            self._refresh_recording()
+
+    def _count_in_batch(self) -> None:
+        assert self._batch is not None
+        detail = self._step_detail
+        self._batch[str(detail.get("func", self._step_op)) if self._step_op == "command" else self._step_op] += 1
+        now = time.monotonic()
+        paused = now - self._last_step_end > BURST_WINDOW
+        self._last_step_end = now
+        if paused:
+            self.flush_steps()
+        elif now - self._batch_start >= BATCH_SECONDS:
+            self._emit_batch()
+            self._batch_start = now
+
+    def _emit_batch(self) -> None:
+        batch = self._batch
+        if batch and self.bus.wants_steps:
+            detail = {"count": sum(batch.values()), "ops": dict(batch)}
+            self.bus.emit_step(Step(next(self._step_index), "batch", detail, (), self.snapshot()))
+        if batch is not None:
+            batch.clear()
+
+    def _refresh_recording(self) -> None:
+        if not self.bus.wants_steps:
+            self._batch = None
+        self.recording = self.bus.active and self._batch is None
 
     @contextmanager
     def step(self, op: str, always: bool = False, **detail: object) -> Iterator[None]:
@@ -145,8 +204,10 @@ class World:
         return WorldSnapshot(tuple(views), self._module_views())
 
     def _module_views(self) -> tuple[ModuleView, ...]:
+        if not self.modules:
+            return ()
         found = []
-        for module in list(self.modules):
+        for module in list(self.modules.values()):
             params = tuple(
                 (name, int(getattr(p, "id", 0)))
                 for name, p in module.named_parameters()

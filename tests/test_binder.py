@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_notebooks import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_with_state_probe
+from tests.test_notebooks import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_with_state_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"

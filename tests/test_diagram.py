@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
+from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 from syft_widgets.diagram import to_dot
 from syft_widgets.diagram.samples import (

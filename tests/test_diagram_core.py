@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_diagram_support import HAVE_DOT, parse_dot, render_svg
+from tests.test_diagram_support import HAVE_DOT, parse_dot, render_svg
 
 import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
+from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 from syft_widgets.diagram import to_dot
 from syft_widgets.diagram.labels import MAX_TEXT

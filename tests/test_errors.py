@@ -10,13 +10,12 @@ import pickle
 
 import pytest
 import torch
+from tests.helpers import run_cell, store_state
 from torch import nn
 
 import syft_widgets as sy
 from syft_widgets import errors as e
 from syft_widgets.federated import Optims
-from tests.cells import run_cell
-from tests.conftest import store_state
 
 SETUP = """
 x = torch.tensor([1, 2, 3, 4])

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import torch
+from tests.helpers import reset_world
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -23,7 +24,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import syft_widgets as sy
 from syft_widgets import errors
 from syft_widgets.world import WORLD
-from tests.conftest import _reset_world
 
 WORKERS = ["bob", "alice", "carol", "dave"]
 
@@ -58,7 +58,7 @@ class PointerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.hook = sy.TorchHook(torch)
-        _reset_world()
+        reset_world()
         self.workers = {w: sy.VirtualWorker(self.hook, id=w) for w in WORKERS}
         self.ref = Reference()
         self.model = torch.nn.Linear(2, 1)
@@ -217,7 +217,7 @@ class PointerMachine(RuleBasedStateMachine):
         gc.collect()
         leftovers = Counter({w: len(WORLD.stores[w].objects) for w in WORKERS})
         assert +leftovers == +self.ref.orphans, "dropping every pointer deletes all but the orphans"
-        _reset_world()
+        reset_world()
 
 
 PointerMachine.TestCase.settings = settings(

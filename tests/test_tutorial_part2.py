@@ -6,8 +6,7 @@ import re
 
 import pytest
 import torch
-
-from tests.cells import run_cell
+from tests.helpers import run_cell
 
 SETUP = """
 import torch

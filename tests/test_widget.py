@@ -61,6 +61,9 @@ class FakeWorld:
     def snapshot(self) -> WorldSnapshot:
         return self.now
 
+    def flush_steps(self) -> None:
+        """Nothing is ever grouped here: steps are emitted by hand."""
+
 
 def _worker(wid: str, kind: Any = "virtual", objects: tuple[ObjectView, ...] = ()) -> WorkerView:
     return WorkerView(id=wid, kind=kind, online=True, objects=objects)

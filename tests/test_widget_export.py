@@ -52,6 +52,9 @@ class FakeWorld:
     def snapshot(self) -> WorldSnapshot:
         return WorldSnapshot(workers=(WorkerView("me", "local", True, ()),))
 
+    def flush_steps(self) -> None:
+        """Nothing is ever grouped here: steps are emitted by hand."""
+
 
 def step(index: int, worker: str = "bob") -> Step:
     t = ObjectView(id=10 + index, kind="tensor", preview="[1, 2]", shape=(2,), dtype="int64")

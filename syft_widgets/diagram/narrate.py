@@ -163,7 +163,22 @@ def _generic(step: Step, w: _Words) -> str:
     )
 
 
+def _batch(step: Step, w: _Words) -> str:
+    # A fast loop's steps, grouped by the core: say how many operations of each kind ran.
+    ops = step.detail.get("ops", {})
+    count = int(step.detail.get("count", 0))  # type: ignore[call-overload]
+    names = {"gc": w._("garbage collection")}
+    parts = ", ".join(f"{names.get(str(op), str(op))} ×{n}" for op, n in dict(ops).items())  # type: ignore[call-overload]
+    text = w.ngettext(
+        "a fast loop ran {count} operation, grouped into one step: {ops}",
+        "a fast loop ran {count} operations, grouped into one step: {ops}",
+        count,
+    )
+    return text.format(count=count, ops=parts)
+
+
 _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
+    "batch": _batch,
     "send": _send,
     "move": _send,
     "get": _get,

@@ -27,6 +27,8 @@ class World(Protocol):
 
     def snapshot(self) -> WorldSnapshot: ...
 
+    def flush_steps(self) -> None: ...
+
 
 def default_world() -> World:
     """The process-wide world that ``sy.TorchHook`` and the workers report to."""

@@ -7,6 +7,7 @@ ends (IPython's ``post_run_cell``), when variable names are final too.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,8 @@ class LiveHub:
 
     def on_step(self, step: Step) -> None:
         """Record ``step``; draw now if the throttle allows, else soon after."""
+        if sys.is_finalizing():  # no drawing (and no timer threads) while Python exits
+            return
         with self.lock:
             self.history.record(step)
             self.dirty = True
@@ -75,9 +78,17 @@ class LiveHub:
                 self._timer.daemon = True
                 self._timer.start()
 
+    def catch_up(self) -> None:
+        """Record the steps a fast loop grouped (they are emitted on flush) and draw the newest."""
+        with self.lock:
+            self.world.flush_steps()
+            if self.dirty and self.views:
+                self.push()
+
     def on_cell_end(self) -> None:
         """Draw the cell's last step, with the variable names the cell just assigned."""
         with self.lock:
+            self.world.flush_steps()
             names = self._names()
             if self.dirty or names != self._last_names:
                 self.push(names=names)
@@ -102,6 +113,7 @@ class LiveHub:
     def _trailing_push(self) -> None:
         with self.lock:
             self._timer = None
+            self.world.flush_steps()
             if self.dirty and self.views:
                 self.push()
 

@@ -101,6 +101,7 @@ class LiveView(anywidget.AnyWidget):
     @property
     def steps(self) -> tuple[Step, ...]:
         """The recorded steps, oldest first (at most the history's capacity, 500 by default)."""
+        self._hub.catch_up()
         return self._history.steps
 
     @property
@@ -110,6 +111,8 @@ class LiveView(anywidget.AnyWidget):
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Save the step shown as .svg or .png, or every recorded step as an offline .html replay."""
+        # Saving right after operations (in the same cell, or in a script) must include them.
+        self._hub.catch_up()
         return _export.save(self, pathlib.Path(path))
 
     def close(self) -> None:
