@@ -16,6 +16,7 @@ import dataclasses
 import io
 import json
 import pickle
+import warnings
 from typing import Any
 
 import torch
@@ -25,7 +26,7 @@ from . import messages as m
 from .errors import SyftWidgetsError
 from .snapshot import ObjectView
 
-__all__ = ["CodecError", "encode", "decode", "DATA_CLASSES"]
+__all__ = ["DATA_CLASSES", "CodecError", "decode", "encode"]
 
 _JSON = b"J"
 _TORCH = b"T"
@@ -66,41 +67,58 @@ def _tree(v: Any, flags: list[bool]) -> Any:
     kind = type(v)
     if kind in _SCALARS:
         return v
-    if kind is tuple:
-        return ["t", *[_tree(x, flags) for x in v]]
-    if kind is list:
-        return ["l", *[_tree(x, flags) for x in v]]
-    if kind is dict:
-        return ["d", *[[_tree(k, flags), _tree(x, flags)] for k, x in v.items()]]
-    name = kind.__name__
-    if DATA_CLASSES.get(name) is kind:
-        return ["@", name, *[_tree(getattr(v, f), flags) for f in _FIELDS[name]]]
+    encoder = _ENCODERS.get(kind)
+    if encoder is not None:
+        return encoder(v, flags)
     if isinstance(v, torch.Tensor):
         flags[0] = True
         return _tensor_tree(v, flags)
-    if kind is bytes:
-        flags[0] = True
-        return ["b", v]
-    if kind is torch.dtype:
-        return ["dt", str(v).removeprefix("torch.")]
-    if kind is torch.Size:
-        return ["Sz", *[int(d) for d in v]]
-    if kind is torch.device:
-        return ["dv", str(v)]
-    if kind is torch.memory_format:
-        return ["mf", str(v).removeprefix("torch.")]
-    if kind is torch.layout:
-        return ["ly", str(v).removeprefix("torch.")]
-    if kind is complex:
-        return ["c", v.real, v.imag]
-    if kind is slice:
-        return ["s", _tree(v.start, flags), _tree(v.stop, flags), _tree(v.step, flags)]
     if v is Ellipsis:
         return ["E"]
     raise CodecError(
         f"cannot encode a {kind.__name__}: only messages, tensors and plain values (numbers, strings, "
         "shapes, dtypes, slices, tuples, lists, dicts) can travel between workers"
     )
+
+
+def _dataclass_encoder(name: str) -> Any:
+    fields = _FIELDS[name]
+
+    def encode_fields(v: Any, flags: list[bool]) -> list:
+        out: list[Any] = ["@", name]
+        for f in fields:
+            x = getattr(v, f)
+            out.append(x if type(x) in _SCALARS else _tree(x, flags))
+        return out
+
+    return encode_fields
+
+
+def _bytes(v: bytes, flags: list[bool]) -> list:
+    # As a uint8 tensor: torch's safe loader refuses the global that plain pickles use for bytes.
+    flags[0] = True
+    return [
+        "b",
+        torch.frombuffer(bytearray(v), dtype=torch.uint8) if v else torch.empty(0, dtype=torch.uint8),
+    ]
+
+
+# One function per type, looked up by exact type: the encoder runs for every message, so it avoids
+# a chain of isinstance checks.
+_ENCODERS: dict[type, Any] = {
+    tuple: lambda v, f: ["t", *[x if type(x) in _SCALARS else _tree(x, f) for x in v]],
+    list: lambda v, f: ["l", *[_tree(x, f) for x in v]],
+    dict: lambda v, f: ["d", *[[_tree(k, f), _tree(x, f)] for k, x in v.items()]],
+    bytes: _bytes,
+    torch.dtype: lambda v, f: ["dt", str(v).removeprefix("torch.")],
+    torch.Size: lambda v, f: ["Sz", *[int(d) for d in v]],
+    torch.device: lambda v, f: ["dv", str(v)],
+    torch.memory_format: lambda v, f: ["mf", str(v).removeprefix("torch.")],
+    torch.layout: lambda v, f: ["ly", str(v).removeprefix("torch.")],
+    complex: lambda v, f: ["c", v.real, v.imag],
+    slice: lambda v, f: ["s", _tree(v.start, f), _tree(v.stop, f), _tree(v.step, f)],
+    **{cls: _dataclass_encoder(name) for name, cls in DATA_CLASSES.items()},
+}
 
 
 def _tensor_tree(t: torch.Tensor, flags: list[bool]) -> list:
@@ -130,56 +148,75 @@ def decode(data: bytes) -> Any:
         if head == _JSON:
             tree = json.loads(bytes(body))
         elif head == _TORCH:
-            tree = torch.load(io.BytesIO(body), weights_only=True)
+            with warnings.catch_warnings():  # torch warns about odd pickles before refusing them
+                warnings.simplefilter("ignore")
+                tree = torch.load(io.BytesIO(body), weights_only=True)
         else:
             raise CodecError(
                 f"unknown format byte {head!r}: this is not a syft_widgets message (plain pickles are "
                 "refused on purpose)"
             )
+        return _value(tree)
     except CodecError:
         raise
-    except (pickle.UnpicklingError, ValueError, RuntimeError, EOFError, TypeError, AttributeError) as exc:
-        raise CodecError(f"refused a payload that is not plain data: {exc}") from None
-    return _value(tree)
+    except (pickle.UnpicklingError, ValueError, RuntimeError, EOFError, TypeError, AttributeError,
+            IndexError, KeyError, RecursionError) as exc:  # fmt: skip
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CodecError(f"refused a payload that is not plain data: {first}") from None
 
 
 def _value(node: Any) -> Any:
     kind = type(node)
-    if kind in _SCALARS or kind is torch.Tensor:
-        if kind is torch.Tensor:
-            raise CodecError("a bare tensor outside its tag")
+    if kind in _SCALARS:
         return node
-    if kind is not list or not node or type(node[0]) is not str:
+    if kind is not list or not node:
         raise CodecError(f"malformed node of type {kind.__name__}")
+    decoder = _DECODERS.get(node[0]) if type(node[0]) is str else None
+    if decoder is None:
+        raise CodecError(f"malformed or unknown tag {node[0]!r}")
+    return decoder(node)
+
+
+def _enum(node: list) -> Any:
     tag, rest = node[0], node[1:]
-    if tag == "t":
-        return tuple(_value(x) for x in rest)
-    if tag == "l":
-        return [_value(x) for x in rest]
-    if tag == "d":
-        return {_value(_pair(p)[0]): _value(p[1]) for p in rest}
-    if tag == "@":
-        return _dataclass(rest)
-    if tag == "T":
-        return _tensor(rest)
-    if tag == "b" and len(rest) == 1 and type(rest[0]) is bytes:
-        return rest[0]
-    if tag in _TORCH_ENUMS and len(rest) == 1 and type(rest[0]) is str:
+    if len(rest) == 1 and type(rest[0]) is str:
         found = getattr(torch, rest[0], None)
         if isinstance(found, _TORCH_ENUMS[tag]):
             return found
-        raise CodecError(f"{rest[0]!r} is not a torch {_TORCH_ENUMS[tag].__name__}")
-    if tag == "Sz" and all(type(d) is int for d in rest):
-        return torch.Size(rest)
-    if tag == "dv" and len(rest) == 1 and type(rest[0]) is str:
-        return torch.device(rest[0])
-    if tag == "c" and len(rest) == 2 and all(type(x) in (int, float) for x in rest):
-        return complex(rest[0], rest[1])
-    if tag == "s" and len(rest) == 3:
-        return slice(*(_value(x) for x in rest))
-    if tag == "E" and not rest:
-        return Ellipsis
-    raise CodecError(f"malformed or unknown tag {tag!r}")
+    raise CodecError(f"{rest!r} is not a torch {_TORCH_ENUMS[tag].__name__}")
+
+
+def _checked(ok: Any, build: Any) -> Any:
+    def decode_node(node: list) -> Any:
+        rest = node[1:]
+        if not ok(rest):
+            raise CodecError(f"malformed {node[0]!r} node")
+        return build(rest)
+
+    return decode_node
+
+
+_DECODERS: dict[str, Any] = {
+    "t": lambda n: tuple([x if type(x) in _SCALARS else _value(x) for x in n[1:]]),
+    "l": lambda n: [_value(x) for x in n[1:]],
+    "d": lambda n: {_value(_pair(p)[0]): _value(p[1]) for p in n[1:]},
+    "@": lambda n: _dataclass(n[1:]),
+    "T": lambda n: _tensor(n[1:]),
+    "b": _checked(
+        lambda r: (
+            len(r) == 1 and type(r[0]) is torch.Tensor and r[0].dtype == torch.uint8 and r[0].dim() == 1
+        ),
+        lambda r: r[0].numpy().tobytes(),
+    ),
+    "dt": _enum,
+    "mf": _enum,
+    "ly": _enum,
+    "Sz": _checked(lambda r: all(type(d) is int for d in r), torch.Size),
+    "dv": _checked(lambda r: len(r) == 1 and type(r[0]) is str, lambda r: torch.device(r[0])),
+    "c": _checked(lambda r: len(r) == 2 and all(type(x) in (int, float) for x in r), lambda r: complex(*r)),
+    "s": _checked(lambda r: len(r) == 3, lambda r: slice(*(_value(x) for x in r))),
+    "E": _checked(lambda r: not r, lambda r: Ellipsis),
+}
 
 
 def _pair(p: Any) -> list:
@@ -194,15 +231,17 @@ def _dataclass(rest: list) -> Any:
     name, fields = rest[0], rest[1:]
     if len(fields) != len(_FIELDS[name]):
         raise CodecError(f"{name} needs {len(_FIELDS[name])} fields, got {len(fields)}")
-    return DATA_CLASSES[name](*(_value(f) for f in fields))
+    return DATA_CLASSES[name](*[f if type(f) in _SCALARS else _value(f) for f in fields])
 
 
 def _tensor(rest: list) -> torch.Tensor:
     if len(rest) != 4 or type(rest[0]) is not torch.Tensor or type(rest[1]) is not bool:
         raise CodecError("malformed tensor node")
     data, requires_grad, is_parameter, grad = rest
-    t: torch.Tensor = torch.nn.Parameter(data, requires_grad=requires_grad) if is_parameter is True else (
-        data.requires_grad_() if requires_grad else data
+    t: torch.Tensor = (
+        torch.nn.Parameter(data, requires_grad=requires_grad)
+        if is_parameter is True
+        else (data.requires_grad_() if requires_grad else data)
     )
     if grad is not None:
         t.grad = _tensor(grad[1:]) if type(grad) is list and grad[:1] == ["T"] else _bad_grad()
