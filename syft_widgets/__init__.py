@@ -47,4 +47,6 @@ def __getattr__(name: str) -> Any:
         return show
     if name == "RayWorker":
         return importlib.import_module(".ray", __name__).RayWorker
+    if name == "ray":  # sy.ray.shutdown(), sy.ray.settings; importing it needs no Ray
+        return importlib.import_module(".ray", __name__)
     raise AttributeError(f"module 'syft_widgets' has no attribute {name!r}")
