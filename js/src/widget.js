@@ -234,7 +234,9 @@ function render({ model, el: host }) {
     prefix,
     transitionName: `syft-view-${viewNumber}`,
     animate: true,
-    onDone: (token) => {
+    onDone: (drawnToken) => {
+      // Steps that arrived while drawing, with the same picture, are shown by this drawing too.
+      const token = model.get("dot") === surface.lastDot ? model.get("step") : drawnToken;
       loading.remove();
       save.disabled = false;
       renderError = "";
@@ -356,6 +358,20 @@ function render({ model, el: host }) {
     const dot = model.get("dot");
     if (dot) surface.draw(dot, model.get("step"));
   }
+  // A step that changes nothing this view shows (a view of bob only, while alice works) keeps the
+  // same DOT, so no redraw happens: still mark the picture as drawn for that step.
+  function markUnchangedStep() {
+    if (surface.busy || surface.lastDot !== model.get("dot")) return;
+    const token = model.get("step");
+    root.dataset.drawnStep = String(token);
+    root.dataset.renderedStep = String(token);
+    root.dispatchEvent(new CustomEvent("syft-drawn", { detail: { step: token } }));
+    root.dispatchEvent(new CustomEvent("syft-rendered", { detail: { step: token } }));
+  }
+  function onStep() {
+    updateControls();
+    markUnchangedStep();
+  }
   function drawLegend() {
     const dot = model.get("legend_dot");
     if (!legend.open || !dot) return;
@@ -414,7 +430,7 @@ function render({ model, el: host }) {
     "change:dot": drawGraph,
     "change:labels": updateControls,
     "change:steps_meta": updateControls,
-    "change:step": updateControls,
+    "change:step": onStep,
     "change:live": updateControls,
     "change:lang": updateControls,
     "change:language_names": updateControls,

@@ -111,9 +111,10 @@ class LiveHub:
         return dict(self._last_names or {})
 
     def _trailing_push(self) -> None:
+        # This runs on a timer thread: it only draws what is recorded. Closing the core's batch of
+        # grouped steps is left to the learner's thread (cell end), since the core is not thread-safe.
         with self.lock:
             self._timer = None
-            self.world.flush_steps()
             if self.dirty and self.views:
                 self.push()
 

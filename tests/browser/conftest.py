@@ -1,7 +1,7 @@
 """A real, isolated, offline JupyterLab driven by Playwright in Debian's headless Chromium.
 
-These tests run only when asked for (``pytest -m browser tests/browser``): each starts a server and
-a browser, which is too heavy for every quick test run on a shared two-core machine.
+They are part of the full test command. For a quick run without them: ``pytest -m "not browser"``.
+A missing ``chromium`` is an error, not a skip: ``scripts/setup.sh`` installs it.
 """
 
 from __future__ import annotations
@@ -37,19 +37,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    selected = "browser" in (config.option.markexpr or "") and "not browser" not in config.option.markexpr
-    for item in items:
-        if "browser" not in item.keywords:
-            continue
-        if not selected:
-            item.add_marker(
-                pytest.mark.skip(reason="browser test: run with `pytest -m browser tests/browser`")
-            )
-        elif shutil.which("chromium") is None:
-            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium on PATH"))
 
 
 def _free_port() -> int:
@@ -158,8 +145,10 @@ class Watch:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    chromium = shutil.which("chromium")
+    assert chromium, "the browser tests need Debian's chromium on PATH: run scripts/setup.sh as root"
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             yield b
         finally:
