@@ -160,7 +160,12 @@ class RayWorker(BaseWorker):
 
     @property
     def _objects(self) -> dict[int, object]:
-        """A snapshot of the actor's store: tensors are copies, pointers are read-only (never collected)."""
+        """A snapshot of the actor's store: tensors are copies, pointers are read-only (never collected).
+
+        An offline worker holds nothing anyone can reach, so it shows ``{}`` rather than raising.
+        """
+        if self._dead:
+            return {}
         reply = self._call("objects", self._take_deletes(), timeout=session.settings.timeout_s)
         entries = codec.decode(reply)
         from ..pointers import make_pointer
