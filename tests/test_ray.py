@@ -318,6 +318,21 @@ def test_move_is_one_step_whose_message_goes_from_bob_to_alice(hook: Any) -> Non
         assert gc and not gc[-1].snapshot.worker("alice").objects, "garbage collection shows in the diagram"
 
 
+def test_with_a_live_view_and_no_event_wait_gc_is_fire_and_forget(hook: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(sy.ray.settings, "gc_event_wait_s", 0.0)
+    with swapped("bob"):
+        bob = ray_worker(hook)("bob")
+        ptr = torch.ones(2).send(bob)
+        steps: list[Step] = []
+        unsubscribe = WORLD.bus.subscribe_steps(steps.append)
+        try:
+            del ptr
+        finally:
+            unsubscribe()
+        assert [s.op for s in steps] == ["gc"]
+        assert steps[0].snapshot.worker("bob").objects == (), "the snapshot is taken after the delete"
+
+
 # --- faults ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("how", ["ray.kill", "SIGKILL"])
 def test_a_killed_worker_is_reported_offline_quickly_and_others_keep_working(hook: Any, how: str) -> None:

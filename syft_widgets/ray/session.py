@@ -40,6 +40,10 @@ class Settings:
     def __init__(self) -> None:
         self.timeout_s = 60.0  # longest wait for one operation before the worker counts as offline
         self.probe_timeout_s = 2.0  # wait for a diagram's look at a worker (online, object views)
+        # With a live view open, a garbage-collection delete waits this long for the actor's events
+        # so the diagram can draw the removal; 0 makes it pure fire-and-forget (the removal then
+        # shows in the snapshot only). It never raises either way.
+        self.gc_event_wait_s = 0.5
         self.shutdown_timeout_s = 15.0  # shutdown gives up waiting after this; it never hangs
         self.num_cpus = 1  # CPUs a local Ray may schedule on; worker actors need none of their own
         self.object_store_memory = 80 * 1024 * 1024  # a small shared-memory store (Ray's minimum is ~75 MB)

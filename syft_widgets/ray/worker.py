@@ -252,7 +252,7 @@ class RayWorker(BaseWorker):
             if WORLD.bus.active and _batch_deletes:
                 # A diagram watches the driver: delete now, and draw the removal if it comes quickly.
                 # (Inside an actor nothing waits, so two actors can never wait for each other.)
-                self._delete_now((obj_id,), wait_s=0.5, sender=sender)
+                self._delete_now((obj_id,), wait_s=session.settings.gc_event_wait_s, sender=sender)
                 return
             pending = _pending.setdefault(self._name, [])
             pending.append(obj_id)
@@ -265,7 +265,7 @@ class RayWorker(BaseWorker):
         if not obj_ids:
             return
         if wait_s <= 0:
-            self._actor.forget.remote(obj_ids)
+            self._actor.forget.remote(obj_ids + self._take_deletes())
             return
         ray = session.require_ray()
         ref = self._actor.handle.remote(
