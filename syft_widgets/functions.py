@@ -53,11 +53,9 @@ def _find_name(func: Callable[..., Any]) -> str:
     attr = getattr(func, "__name__", "")
     owner: Any = getattr(func, "__self__", None)
     # Property reads and writes arrive as the descriptor's bound __get__ / __set__.
-    if (
-        attr in ("__get__", "__set__")
-        and getattr(torch.Tensor, getattr(owner, "__name__", ""), None) is owner
-    ):
-        return f"Tensor.{owner.__name__}.{attr}"
+    owner_name = str(getattr(owner, "__name__", ""))
+    if attr in ("__get__", "__set__") and getattr(torch.Tensor, owner_name, None) is owner:
+        return f"Tensor.{owner_name}.{attr}"
     if not _reverse:
         _build_reverse_index()
     try:

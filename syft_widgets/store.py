@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .errors import ObjectNotFoundError
 from .events import ObjectChanged, ObjectRemoved, ObjectStored
 from .snapshot import ObjectView
-from .views import view_of
+from .views import kind_of, view_of
 
 if TYPE_CHECKING:
     from .world import World
@@ -26,6 +26,7 @@ class ObjectStore:
         # Bumped on every change, so views of an unchanged store are reused from one step to the next.
         self.version = 0
         self._views: tuple[int, tuple[ObjectView, ...]] = (-1, ())
+        self._view_cache: dict[int, tuple[int, int, ObjectView]] = {}
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -46,7 +47,8 @@ class ObjectStore:
         """How every stored object looks now, in insertion order (cached while nothing changes)."""
         version, views = self._views
         if version != self.version:
-            views = tuple(view_of(k, o) for k, o in self.objects.items())
+            cache = self._view_cache
+            views = tuple(view_of(k, o, cache) for k, o in self.objects.items())
             self._views = (self.version, views)
         return views
 
@@ -54,21 +56,22 @@ class ObjectStore:
         self.objects[obj_id] = obj
         self.version += 1
         if self._world.recording:
-            self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj)))
+            self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj, self._view_cache)))
 
     def changed(self, obj_id: int) -> None:
         """Announce that an in-place operation changed a stored object."""
         self.version += 1
         if self._world.recording and obj_id in self.objects:
-            self._world.emit(ObjectChanged(str(self.worker_id), view_of(obj_id, self.objects[obj_id])))
+            view = view_of(obj_id, self.objects[obj_id], self._view_cache)
+            self._world.emit(ObjectChanged(str(self.worker_id), view))
 
     def remove(self, obj_id: int, reason: str) -> object:
         obj = self.get(obj_id)
         del self.objects[obj_id]
         self.version += 1
+        self._view_cache.pop(obj_id, None)
         if self._world.recording:
-            kind = view_of(obj_id, obj).kind
-            self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind, reason))
+            self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind_of(obj), reason))
         return obj
 
     def clear(self) -> list[object]:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from .errors import UnknownWorkerError, WorkerIdConflictError
 from .events import Event, EventBus, Step
 from .snapshot import ModuleView, WorkerView, WorldSnapshot
-from .views import view_of
 
 if TYPE_CHECKING:
     import torch
@@ -95,11 +94,14 @@ class World:
         if key not in self._local_pointers:
             # The weak reference's callback forgets the pointer when it dies, so this dict only
             # ever holds live pointers, in the order they were made.
-            self._local_pointers[key] = weakref.ref(pointer, lambda _, key=key: self._local_pointers.pop(key, None))
+            def forget(_: weakref.ref) -> None:
+                self._local_pointers.pop(key, None)
+
+            self._local_pointers[key] = weakref.ref(pointer, forget)
 
     def local_pointers(self) -> list[Any]:
         """The local worker's live pointers, oldest first."""
-        found = (r() for r in list(self._local_pointers.values()))
+        found: list[Any] = [r() for r in list(self._local_pointers.values())]
         # A Parameter brought back by .get() stops being a pointer, hence the is_pointer check.
         return [p for p in found if getattr(p, "is_pointer", False) and p.is_live_pointer]
 
@@ -159,7 +161,8 @@ class World:
     def _count_in_batch(self) -> None:
         assert self._batch is not None
         detail = self._step_detail
-        self._batch[str(detail.get("func", self._step_op)) if self._step_op == "command" else self._step_op] += 1
+        name = str(detail.get("func", "command")) if self._step_op == "command" else self._step_op
+        self._batch[name] += 1
         now = time.monotonic()
         paused = now - self._last_step_end > BURST_WINDOW
         self._last_step_end = now
@@ -225,8 +228,6 @@ class World:
                 )
         return tuple(found)
 
-    def store_views(self, store: ObjectStore) -> tuple:
-        return tuple(view_of(k, o) for k, o in store.items())
 
 
 WORLD = World()

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import torch
-from tests.helpers import reset_world
 
 import syft_widgets as sy
+from tests.helpers import reset_world
 
 
 @dataclass

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.test_notebooks import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_with_state_probe
 
 ROOT = Path(__file__).resolve().parents[1]

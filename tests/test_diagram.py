@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 from syft_widgets.diagram import to_dot
 from syft_widgets.diagram.samples import (
@@ -16,6 +15,7 @@ from syft_widgets.diagram.samples import (
 )
 from syft_widgets.events import MessageSent, ObjectChanged, ObjectRemoved, ObjectStored, Step
 from syft_widgets.snapshot import WorkerView, WorldSnapshot
+from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 STEPS = tutorial_steps()
 SEND_X, SEND_X_PTR, GET_X_PTR, GET_X, _, _, ADD, GET_Y, GET_Y2, _, MOVE, SEND_MODULE, GC = range(13)

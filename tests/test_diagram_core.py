@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.test_diagram_support import HAVE_DOT, parse_dot, render_svg
 
 import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
+from tests.test_diagram_support import HAVE_DOT, parse_dot, render_svg
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 from syft_widgets.diagram import to_dot
 from syft_widgets.diagram.labels import MAX_TEXT
 from syft_widgets.diagram.samples import pointer
 from syft_widgets.events import MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
+from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
 
 SVG = "{http://www.w3.org/2000/svg}"
 ALLOWED_SVG_TAGS = {

@@ -10,12 +10,12 @@ import pickle
 
 import pytest
 import torch
-from tests.helpers import run_cell, store_state
 from torch import nn
 
 import syft_widgets as sy
 from syft_widgets import errors as e
 from syft_widgets.federated import Optims
+from tests.helpers import run_cell, store_state
 
 SETUP = """
 x = torch.tensor([1, 2, 3, 4])
@@ -232,3 +232,11 @@ def test_every_library_error_says_what_to_do_in_its_message(env) -> None:
     assert isinstance(info.value, AttributeError), (
         "PySyft raised AttributeError here; code catching it still works"
     )
+
+
+def test_the_docs_table_lists_every_case() -> None:
+    from pathlib import Path
+
+    table = (Path(__file__).parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")}
+    assert {c[0] for c in CASES} <= rows

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import torch
-from tests.helpers import reset_world
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -24,6 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import syft_widgets as sy
 from syft_widgets import errors
 from syft_widgets.world import WORLD
+from tests.helpers import reset_world
 
 WORKERS = ["bob", "alice", "carol", "dave"]
 

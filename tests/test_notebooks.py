@@ -34,6 +34,8 @@ EXPECTED_STATE: dict[str, dict[str, int]] = {
     "Part 02 - Intro to Federated Learning.ipynb": {"me": 0, "bob": 2, "alice": 2},
     # The last tensor was moved from bob to alice, and `x` still points to it.
     "Part 03 - Advanced Remote Execution Tools.ipynb": {"me": 0, "bob": 0, "alice": 1},
+    # The Ray lesson: the moved tensor stays on alice; carol's process was stopped on purpose.
+    "Part 03 - Advanced Remote Execution Tools with Ray.ipynb": {"me": 0, "bob": 0, "alice": 1, "carol": 0},
     # Data stays with its owners; secure_worker holds the weight and bias of the last two copies.
     "Part 04 - Federated Learning via Trusted Aggregator.ipynb": {
         "me": 0,

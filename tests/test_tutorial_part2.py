@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+
 from tests.helpers import run_cell
 
 SETUP = """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import torch
+
 from tests.helpers import run_cell
 
 POINTER = re.compile(r"^\(Wrapper\)>\[PointerTensor \| (\w+):(\d+) -> (\w+):(\d+)\]$")

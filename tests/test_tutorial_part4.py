@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.helpers import run_cell
 
 from syft_widgets.errors import TensorsNotCollocatedException
+from tests.helpers import run_cell
 
 CELLS = [
     (
