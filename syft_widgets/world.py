@@ -106,11 +106,6 @@ class World:
         return [p for p in found if getattr(p, "is_pointer", False) and p.is_live_pointer]
 
     # --- events and steps ----------------------------------------------------------------------
-    @property
-    def listening(self) -> bool:
-        """True when events are wanted; the core skips building them otherwise, to stay fast."""
-        return self.bus.active
-
     def emit(self, event: Event) -> None:
         if self._step_events is not None:
             self._step_events.append(event)
