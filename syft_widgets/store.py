@@ -46,7 +46,8 @@ class ObjectStore:
     def views(self) -> tuple[ObjectView, ...]:
         """How every stored object looks now, in insertion order (cached while nothing changes)."""
         version, views = self._views
-        if version != self.version:
+        # The length guards against code that edits worker._objects (the very dict) by hand.
+        if version != self.version or len(views) != len(self.objects):
             cache = self._view_cache
             views = tuple(view_of(k, o, cache) for k, o in self.objects.items())
             self._views = (self.version, views)

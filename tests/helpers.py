@@ -31,7 +31,7 @@ def reset_world() -> None:
         for obj in store.objects.values():
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = False
-        store.objects.clear()
+        store.clear()
 
 
 def store_state(*workers: Any) -> dict[str, dict[int, Any]]:
