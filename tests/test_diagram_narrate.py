@@ -121,7 +121,7 @@ OTHER = [
         "bob প্যারামিটার #31 সংরক্ষণ করেছে",
         id="command-without-messages",
     ),
-    pytest.param(step("send"), "send: nothing changed", "send: কিছুই বদলায়নি", id="no-events"),
+    pytest.param(step("send"), "send: nothing changed", "পাঠানো (send): কিছুই বদলায়নি", id="no-events"),
 ]
 
 

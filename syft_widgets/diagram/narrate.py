@@ -12,6 +12,19 @@ __all__ = ["narrate"]
 Gettext = Callable[[str], str]
 Ngettext = Callable[[str, str, int], str]
 
+# Step names, for the sentence of a step that changed nothing this view shows.
+_OP_WORDS = {
+    "send": N_("send"),
+    "get": N_("get"),
+    "move": N_("move"),
+    "command": N_("command"),
+    "remote_get": N_("remote get"),
+    "send_module": N_("send a model"),
+    "get_module": N_("get a model"),
+    "move_module": N_("move a model"),
+    "clear": N_("clear objects"),
+    "worker": N_("new worker"),
+}
 _KIND_WORDS = {"tensor": N_("tensor"), "parameter": N_("parameter"), "pointer": N_("pointer")}
 
 
@@ -204,4 +217,5 @@ def narrate(step: Step, lang: str = "en") -> str:
     """
     w = _Words(lang)
     text = _NARRATORS.get(step.op, _generic)(step, w) or _generic(step, w)
-    return text or w._("{op}: nothing changed").format(op=step.op)
+    op = w._(_OP_WORDS[step.op]) if step.op in _OP_WORDS else step.op
+    return text or w._("{op}: nothing changed").format(op=op)
