@@ -106,7 +106,7 @@ def main() -> int:
         ok = r <= goal
         failed += not ok
         print(
-            f"{name:42} {c * 1e6:10.1f}µs {b * 1e6:8.1f}µs {r:6.1f}x {goal:5.1f}x  {pysyft}  "
+            f"{name:42} {c * 1e6:10.1f}µs {b * 1e6:8.1f}µs {r:6.2f}x {goal:5.1f}x  {pysyft}  "
             f"{'ok' if ok else 'MISSED'}"
         )
 
