@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ObjectStore"]
 
+_MISSING = object()
+
 
 class ObjectStore:
     """Objects one worker holds. ``objects`` is the very dict shown as ``worker._objects``."""
@@ -67,8 +69,9 @@ class ObjectStore:
             self._world.emit(ObjectChanged(str(self.worker_id), view))
 
     def remove(self, obj_id: int, reason: str) -> object:
-        obj = self.get(obj_id)
-        del self.objects[obj_id]
+        obj = self.objects.pop(obj_id, _MISSING)
+        if obj is _MISSING:
+            raise ObjectNotFoundError(obj_id, self.worker_id)
         self.version += 1
         self._view_cache.pop(obj_id, None)
         if self._world.recording:

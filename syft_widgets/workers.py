@@ -12,6 +12,7 @@ from ._ids import new_id
 from .errors import (
     InvalidTensorForRemoteGet,
     InvalidWorkerIdError,
+    ObjectNotFoundError,
     PointerCycleError,
     UnsupportedRemoteValueError,
 )
@@ -110,7 +111,10 @@ class BaseWorker:
         """
         kind = type(value)
         if kind is m.ObjectRef:
-            obj = self.object_store.get(value.obj_id)
+            try:
+                obj = self.object_store.objects[value.obj_id]
+            except KeyError:
+                raise ObjectNotFoundError(value.obj_id, self.id) from None
             if value.attr:
                 for part in value.attr.split("."):
                     obj = getattr(obj, part)
@@ -125,7 +129,7 @@ class BaseWorker:
 
     def _store(self, obj_id: int, obj: Any, adopt_id: bool = True) -> int:
         """Store an arriving object; an id already in use gets a fresh one instead of overwriting."""
-        if obj_id in self.object_store:
+        if obj_id in self.object_store.objects:
             obj_id = new_id()
         if getattr(obj, "is_pointer", False):
             obj.adopt_id(obj_id)
@@ -160,7 +164,7 @@ class BaseWorker:
 
     def _handle_delete(self, msg: m.DeleteObject) -> None:
         # Garbage collection of something already gone (fetched, cleared) is normal, not an error.
-        if msg.obj_id in self.object_store:
+        if msg.obj_id in self.object_store.objects:
             obj: Any = self.object_store.remove(msg.obj_id, "delete")
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = True  # deleting a chain deletes all of it
