@@ -10,6 +10,8 @@ import pytest
 import torch
 
 import syft_widgets as sy
+from syft_widgets.events import Step
+from syft_widgets.world import WORLD
 from tests.helpers import reset_world
 
 
@@ -35,3 +37,13 @@ def env() -> Iterator[Env]:
         sy.VirtualWorker(hook, id="secure_worker"),
     )
     reset_world()
+
+
+@pytest.fixture
+def steps(env: Env) -> Iterator[list[Step]]:
+    """The steps the core records during the test (subscribed like a live view, but with no view)."""
+    recorded: list[Step] = []
+    unsubscribe = WORLD.bus.subscribe_steps(recorded.append)
+    yield recorded
+    unsubscribe()
+    WORLD.flush_steps()

@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.helpers import run_cell
 from tests.test_tutorial_part2 import DATA_OLD, SETUP, TRAIN_OLD
 from tests.test_tutorial_part4 import CELLS as PART4
-
-
-@pytest.fixture
-def steps(env):
-    recorded: list[Step] = []
-    unsubscribe = WORLD.bus.subscribe_steps(recorded.append)
-    yield recorded
-    unsubscribe()
-    WORLD.flush_steps()
 
 
 def clusters(dot: str) -> dict[str, set[str]]:

@@ -9,14 +9,6 @@ from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored, Step
 from syft_widgets.world import WORLD
 
 
-@pytest.fixture
-def steps(env):
-    recorded: list[Step] = []
-    unsubscribe = WORLD.bus.subscribe_steps(recorded.append)
-    yield recorded
-    unsubscribe()
-
-
 def messages(step: Step) -> list[tuple[str, str, str, str]]:
     return [(e.sender, e.receiver, e.message, e.op) for e in step.events if isinstance(e, MessageSent)]
 
