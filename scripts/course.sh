@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-args=(--ServerApp.root_dir="$PWD/notebooks" --ip=127.0.0.1)
+# The course index is the landing page: the printed link and the browser (if any) open it.
+args=(--ServerApp.root_dir="$PWD/notebooks" --LabApp.default_url=/lab/tree/index.ipynb --ip=127.0.0.1)
 [ "$(id -u)" = 0 ] && args+=(--allow-root)
-exec .venv/bin/jupyter lab "${args[@]}" "$@" index.ipynb
+exec .venv/bin/jupyter lab "${args[@]}" "$@"

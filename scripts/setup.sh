@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v dot >/dev/null || missing+=(graphviz)
 command -v chromium >/dev/null || missing+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans Bengali" || missing+=(fonts-noto-core)
+dpkg -s fonts-noto-core >/dev/null 2>&1 || missing+=(fonts-noto-core)  # Noto Sans Bengali
 command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv python3-pip)
 command -v python3 >/dev/null || missing+=(python3)
