@@ -11,9 +11,9 @@ from . import messages as m
 from ._ids import new_id, set_tensor_id, tensor_id
 from .errors import NotAPointerError, PointerCycleError
 from .modules import install_module_methods
-from .pointers import _single_worker, make_pointer
+from .pointers import make_pointer
 from .transit import copy_tensor
-from .workers import VirtualWorker
+from .workers import VirtualWorker, single_worker
 from .world import WORLD
 
 __all__ = ["TorchHook"]
@@ -44,7 +44,7 @@ class TorchHook:
 
 def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = True) -> Any:
     """Send a copy of this tensor to a worker; returns a pointer to it. The local tensor stays."""
-    destination = _single_worker(workers, "send")
+    destination = single_worker(workers, "send")
     me = WORLD.local_worker
     assert me is not None  # the hook installed this method, so it created me
     if destination.id == me.id:

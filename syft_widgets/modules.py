@@ -12,6 +12,7 @@ from . import messages as m
 from ._ids import new_id, tensor_id
 from .errors import UnsupportedRemoteValueError
 from .transit import copy_tensor
+from .workers import resolve_worker, single_worker
 from .world import WORLD
 
 __all__ = ["install_module_methods"]
@@ -23,9 +24,9 @@ def _remote_parameters(module: nn.Module) -> list[Any]:
 
 def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
     """Send every parameter to the worker, in place; returns the module (as PySyft 0.2 did)."""
-    from .pointers import PointerParameter, _single_worker
+    from .pointers import PointerParameter
 
-    destination = _single_worker(workers, "send")
+    destination = single_worker(workers, "send")
     me = WORLD.local_worker
     assert me is not None
     params: list[Any] = list(self.parameters())
@@ -75,8 +76,6 @@ def _module_get(self: nn.Module) -> nn.Module:
 
 def _module_move(self: nn.Module, destination: Any) -> None:
     """Move every parameter straight to ``destination``. Returns None, as in PySyft 0.2."""
-    from .pointers import resolve_worker
-
     dest = resolve_worker(destination, "move")
     params = _remote_parameters(self)
     if not params:

@@ -10,39 +10,23 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from . import messages as m
 from ._ids import new_id, set_tensor_id
-from .errors import (
-    NotAWorkerError,
-    PointerCycleError,
-    RemoteValueError,
-    SpentPointerError,
-    TensorsNotCollocatedException,
-    UnsupportedRemoteValueError,
-)
-from .functions import function_name, short_name
+from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
+from .remote import NO_DETAIL, check_collocated, encode, run_remote
 from .snapshot import ObjectView
 from .views import dtype_name
-from .workers import PLAIN_TYPES, BaseWorker
+from .workers import BaseWorker, resolve_worker, single_worker
 from .world import WORLD
 
-__all__ = [
-    "PointerParameter",
-    "PointerTensor",
-    "make_pointer",
-    "pointer_from_description",
-    "resolve_worker",
-    "run_remote",
-]
+__all__ = ["PointerParameter", "PointerTensor", "make_pointer", "pointer_from_description"]
 
 _EMPTY = torch.empty(0)
-_PLAIN = frozenset(PLAIN_TYPES)
-_NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
 
 
 class PointerMixin:
@@ -63,7 +47,7 @@ class PointerMixin:
 
     @classmethod
     def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        return run_remote(func, args, kwargs)
+        return run_remote(func, args, kwargs, make_pointer)
 
     def _init_pointer(
         self,
@@ -214,8 +198,8 @@ class PointerMixin:
     def _set_remote(self, attr: str, value: Any) -> None:
         self._check_usable(attr)
         pointers: list[PointerMixin] = []
-        encoded = _encode(value, pointers, attr)
-        _check_collocated(self, pointers, f"setting .{attr}")
+        encoded = encode(value, pointers, attr)
+        check_collocated(self, pointers, f"setting .{attr}")
         with WORLD.step("command", func=f"set {attr}", worker=str(self.location.id)):
             self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
 
@@ -235,7 +219,7 @@ class PointerMixin:
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
         """Send this pointer to another worker: a pointer to a pointer. The data does not move."""
         self._check_usable("send")
-        destination = _single_worker(workers, "send")
+        destination = single_worker(workers, "send")
         if self.point_to_attr:
             raise UnsupportedRemoteValueError(
                 f"Cannot send the attribute pointer ::{self.point_to_attr}; send the tensor it belongs to."
@@ -282,11 +266,11 @@ class PointerMixin:
 
     def copy(self) -> Any:
         """A new remote copy of the tensor, on the same worker."""
-        return run_remote(torch.Tensor.clone, (self,), {})
+        return run_remote(torch.Tensor.clone, (self,), {}, make_pointer)
 
     def __deepcopy__(self, memo: dict) -> Any:
         # copy.deepcopy on the worker keeps a Parameter a Parameter (model.copy() of a sent model).
-        copied = run_remote(copy.deepcopy, (self,), {})
+        copied = run_remote(copy.deepcopy, (self,), {}, make_pointer)
         memo[id(self)] = copied
         return copied
 
@@ -352,7 +336,7 @@ class PointerMixin:
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location = state["location"]
-                WORLD.begin_step("gc", {"worker": str(location.id)} if WORLD.bus.active else _NO_DETAIL)
+                WORLD.begin_step("gc", {"worker": str(location.id)} if WORLD.bus.active else NO_DETAIL)
                 try:
                     state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
                 finally:
@@ -438,103 +422,3 @@ def _materialize(payload: m.Payload, owner: BaseWorker, obj_id: int) -> Any:
         return pointer_from_description(payload, owner, payload.id)
     set_tensor_id(payload, obj_id)
     return payload
-
-
-def resolve_worker(value: Any, action: str) -> BaseWorker:
-    """The worker ``value`` names: a worker object, or the id of a known worker."""
-    if isinstance(value, BaseWorker):
-        return WORLD.workers.get(value.id, value)
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return WORLD.worker(value)
-    raise NotAWorkerError(
-        f".{action}() needs a worker, like bob = sy.VirtualWorker(hook, id='bob'), or a worker's id; "
-        f"got {value!r} ({type(value).__name__})."
-    )
-
-
-def _single_worker(workers: tuple, action: str) -> BaseWorker:
-    if len(workers) != 1:
-        raise NotAWorkerError(
-            f".{action}() takes exactly one worker, like x.{action}(bob); got {len(workers)}. "
-            "Sending to several workers at once is not supported."
-        )
-    return resolve_worker(workers[0], action)
-
-
-# --- running torch functions remotely ---------------------------------------------------------
-def run_remote(func: Any, args: tuple, kwargs: dict | None) -> Any:
-    """Send one torch call on pointers to the worker that holds their data."""
-    pointers: list[PointerMixin] = []
-    name = function_name(func)
-    encoded_args = tuple([_encode(a, pointers, name) for a in args])
-    encoded_kwargs = {k: _encode(v, pointers, name) for k, v in kwargs.items()} if kwargs else {}
-    first = pointers[0]
-    _check_collocated(first, pointers, short_name(name))
-    owner, location = first.owner, first.location
-    command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
-    detail = (
-        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)}
-        if WORLD.bus.active
-        else _NO_DETAIL
-    )
-    WORLD.begin_step("command", detail)
-    try:
-        return _build_result(owner.send_msg(command, location), pointers, owner, location)
-    finally:
-        WORLD.end_step()
-
-
-def _build_result(reply: Any, pointers: list[PointerMixin], owner: BaseWorker, location: BaseWorker) -> Any:
-    kind = type(reply)
-    if kind is m.Stored:
-        return make_pointer(owner, location, reply.obj_id, reply.meta)
-    if kind is m.InPlace:
-        for pointer in pointers:
-            if pointer._ref == reply.ref:
-                pointer.__dict__["meta"] = reply.meta
-                return pointer
-    if kind is tuple and any(type(r) in (m.Stored, m.InPlace) for r in reply):
-        return tuple(_build_result(r, pointers, owner, location) for r in reply)
-    return reply
-
-
-def _encode(value: Any, pointers: list[PointerMixin], name: str) -> Any:
-    """Replace pointers by references the remote worker resolves; refuse local tensors."""
-    kind = type(value)
-    if kind is PointerTensor or kind is PointerParameter:
-        if value._spent:
-            value._check_usable(short_name(name))
-        pointers.append(value)
-        return value._ref
-    if kind in _PLAIN:
-        return value
-    if isinstance(value, PointerMixin):
-        pointers.append(value)
-        return value._ref
-    if isinstance(value, torch.Tensor):
-        raise TensorsNotCollocatedException(
-            f"You tried to call {short_name(name)} involving a pointer and a local tensor. The local "
-            "tensor is on me while the pointer's data is on another worker. Send the local tensor there "
-            "first (t.send(bob)), or bring the pointer's data here with .get()."
-        )
-    if kind in (tuple, list):
-        return kind([_encode(v, pointers, name) for v in value])
-    if kind is dict:
-        return {k: _encode(v, pointers, name) for k, v in value.items()}
-    if isinstance(value, PLAIN_TYPES):
-        return value
-    raise UnsupportedRemoteValueError(
-        f"{short_name(name)} got a {type(value).__name__}, which cannot travel to another worker: "
-        "only pointers and plain values (numbers, strings, shapes, dtypes) can."
-    )
-
-
-def _check_collocated(first: PointerMixin, pointers: list[PointerMixin], op: str) -> None:
-    where: Hashable = first.location.id
-    for other in pointers:
-        if other.location.id != where:
-            raise TensorsNotCollocatedException(
-                f"You tried to call {op} involving two tensors which are not on the same machine! One "
-                f"tensor is on {where!r} while the other is on {other.location.id!r}. Use .move() to bring "
-                f"them together first, e.g. ptr.move({where!r}), or .get() both."
-            )

@@ -12,6 +12,7 @@ from ._ids import new_id
 from .errors import (
     InvalidTensorForRemoteGet,
     InvalidWorkerIdError,
+    NotAWorkerError,
     ObjectNotFoundError,
     PointerCycleError,
     UnsupportedRemoteValueError,
@@ -23,7 +24,7 @@ from .store import ObjectStore
 from .transit import adopt, nbytes_of, pack
 from .world import WORLD
 
-__all__ = ["PLAIN_TYPES", "BaseWorker", "VirtualWorker"]
+__all__ = ["PLAIN_TYPES", "BaseWorker", "VirtualWorker", "WorkerKind", "resolve_worker", "single_worker"]
 
 WorkerKind = Literal["local", "virtual", "ray"]
 
@@ -333,3 +334,24 @@ _HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
     m.ClearObjects: BaseWorker._handle_clear,
     m.QueryAttribute: BaseWorker._handle_query,
 }
+
+
+def resolve_worker(value: Any, action: str) -> BaseWorker:
+    """The worker ``value`` names: a worker object, or the id of a known worker."""
+    if isinstance(value, BaseWorker):
+        return WORLD.workers.get(value.id, value)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return WORLD.worker(value)
+    raise NotAWorkerError(
+        f".{action}() needs a worker, like bob = sy.VirtualWorker(hook, id='bob'), or a worker's id; "
+        f"got {value!r} ({type(value).__name__})."
+    )
+
+
+def single_worker(workers: tuple, action: str) -> BaseWorker:
+    if len(workers) != 1:
+        raise NotAWorkerError(
+            f".{action}() takes exactly one worker, like x.{action}(bob); got {len(workers)}. "
+            "Sending to several workers at once is not supported."
+        )
+    return resolve_worker(workers[0], action)

@@ -1,0 +1,106 @@
+"""Running a torch call on pointers: send it to the worker holding their data, return pointers back.
+
+``PointerMixin.__torch_function__`` hands every call here. Pointers become references that the
+remote worker resolves in its store; a local tensor, or a pointer to another worker, is refused,
+because all operands must live on one machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import torch
+
+from . import messages as m
+from ._ids import new_id
+from .errors import TensorsNotCollocatedException, UnsupportedRemoteValueError
+from .functions import function_name, short_name
+from .workers import PLAIN_TYPES, BaseWorker
+from .world import WORLD
+
+__all__ = ["NO_DETAIL", "MakePointer", "check_collocated", "encode", "run_remote"]
+
+_PLAIN = frozenset(PLAIN_TYPES)
+NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
+
+# Builds a pointer from (owner, location, id_at_location, meta); pointers.py passes make_pointer.
+MakePointer = Callable[[BaseWorker, BaseWorker, int, m.TensorMeta], Any]
+
+
+def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePointer) -> Any:
+    """Send one torch call on pointers to the worker that holds their data."""
+    operands: list[Any] = []
+    name = function_name(func)
+    encoded_args = tuple([encode(a, operands, name) for a in args])
+    encoded_kwargs = {k: encode(v, operands, name) for k, v in kwargs.items()} if kwargs else {}
+    first = operands[0]
+    check_collocated(first, operands, short_name(name))
+    owner, location = first.owner, first.location
+    command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
+    detail = (
+        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)}
+        if WORLD.bus.active
+        else NO_DETAIL
+    )
+    WORLD.begin_step("command", detail)
+    try:
+        reply = owner.send_msg(command, location)
+        return _build_result(reply, operands, owner, location, make_pointer)
+    finally:
+        WORLD.end_step()
+
+
+def _build_result(
+    reply: Any, operands: list[Any], owner: BaseWorker, location: BaseWorker, make_pointer: MakePointer
+) -> Any:
+    kind = type(reply)
+    if kind is m.Stored:
+        return make_pointer(owner, location, reply.obj_id, reply.meta)
+    if kind is m.InPlace:
+        for pointer in operands:
+            if pointer._ref == reply.ref:
+                pointer.__dict__["meta"] = reply.meta
+                return pointer
+    if kind is tuple and any(type(r) in (m.Stored, m.InPlace) for r in reply):
+        return tuple(_build_result(r, operands, owner, location, make_pointer) for r in reply)
+    return reply
+
+
+def encode(value: Any, operands: list[Any], name: str) -> Any:
+    """Replace pointers by references the remote worker resolves; refuse local tensors."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if getattr(kind, "is_pointer", False):
+        if value._spent:
+            value._check_usable(short_name(name))
+        operands.append(value)
+        return value._ref
+    if isinstance(value, torch.Tensor):
+        raise TensorsNotCollocatedException(
+            f"You tried to call {short_name(name)} involving a pointer and a local tensor. The local "
+            "tensor is on me while the pointer's data is on another worker. Send the local tensor there "
+            "first (t.send(bob)), or bring the pointer's data here with .get()."
+        )
+    if kind in (tuple, list):
+        return kind([encode(v, operands, name) for v in value])
+    if kind is dict:
+        return {k: encode(v, operands, name) for k, v in value.items()}
+    if isinstance(value, PLAIN_TYPES):
+        return value
+    raise UnsupportedRemoteValueError(
+        f"{short_name(name)} got a {type(value).__name__}, which cannot travel to another worker: "
+        "only pointers and plain values (numbers, strings, shapes, dtypes) can."
+    )
+
+
+def check_collocated(first: Any, operands: list[Any], op: str) -> None:
+    where: Hashable = first.location.id
+    for other in operands:
+        if other.location.id != where:
+            raise TensorsNotCollocatedException(
+                f"You tried to call {op} involving two tensors which are not on the same machine! One "
+                f"tensor is on {where!r} while the other is on {other.location.id!r}. Use .move() to bring "
+                f"them together first, e.g. ptr.move({where!r}), or .get() both."
+            )
