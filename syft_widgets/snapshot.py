@@ -35,16 +35,6 @@ class ObjectView:
     id_at_location: int | None = None
     point_to_attr: str | None = None
 
-    @property
-    def nbytes_hint(self) -> int:
-        """Bytes of the tensor's values (0 for pointers), for message labels."""
-        if self.kind == "pointer":
-            return 0
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n * _dtype_size(self.dtype)
-
 
 @dataclass(frozen=True, slots=True)
 class ModuleView:
@@ -80,13 +70,6 @@ class WorldSnapshot:
                 return w
         known = ", ".join(repr(w.id) for w in self.workers)
         raise KeyError(f"no worker {worker_id!r} in this snapshot; known workers: {known}")
-
-
-def _dtype_size(dtype: str) -> int:
-    try:
-        return int(getattr(torch, dtype).itemsize)
-    except (AttributeError, TypeError):
-        return 4
 
 
 def _format_number(v: object) -> str:
