@@ -18,8 +18,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 __all__ = [
     "DOMAIN",
@@ -29,6 +31,7 @@ __all__ = [
     "WIDGET_MESSAGES",
     "catalog_path",
     "check_language",
+    "format_number",
     "plural_translator",
     "translator",
 ]
@@ -79,6 +82,29 @@ def check_language(lang: str) -> str:
         allowed = ", ".join(repr(code) for code in SUPPORTED_LANGUAGES)
         raise ValueError(f"unsupported language {lang!r}; choose one of {allowed}, e.g. lang='bn'")
     return lang
+
+
+# CLDR numbering systems that write digits other than 0-9, keyed by their CLDR name. Babel applies a
+# locale's grouping and symbols but not its digits, so the digits are substituted here.
+_NATIVE_DIGITS: dict[str, str] = {"beng": "০১২৩৪৫৬৭৮৯"}
+
+
+@cache
+def _digit_table(lang: str) -> dict[int, int]:
+    digits = _NATIVE_DIGITS.get(Locale.parse(lang).default_numbering_system, "0123456789")
+    return str.maketrans("0123456789", digits)
+
+
+def format_number(value: int | float, lang: str) -> str:
+    """``value`` written the way ``lang`` writes numbers: CLDR grouping, the locale's own digits.
+
+    Counts and byte sizes go through here; object ids do not (they must match the printed
+    ``_objects``).
+
+    >>> format_number(1234, "en"), format_number(40, "bn"), format_number(123456, "bn")
+    ('1,234', '৪০', '১,২৩,৪৫৬')
+    """
+    return format_decimal(value, locale=check_language(lang)).translate(_digit_table(lang))
 
 
 def catalog_path(lang: str) -> Path:
