@@ -26,5 +26,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-# torch is pinned in pyproject.toml (torch==2.13.0, the CPU build): a bare "torch" would pull a CUDA build.
-.venv/bin/python -m pip install -q -e ".[dev,ray]"
+# constraints.txt pins the tested torch (2.13.0, the CPU build): a bare "torch" would pull a CUDA build.
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,ray]"
