@@ -22,6 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "syft-widgets needs Python 3.11 or newer; python3 is $(python3 -V 2>&1). Install a newer python3." >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
