@@ -6,8 +6,14 @@ the many small commands; any other tree travels as ``torch.save`` output and is 
 ``torch.load(weights_only=True)``, which refuses every global outside torch's small safe list.
 Dataclasses are rebuilt only from the fixed table below, by field position.
 
+>>> import torch
+>>> from syft_widgets.messages import ObjectRef
+>>> encode(ObjectRef(7, "grad"))[:1]  # no tensor inside: JSON
+b'J'
 >>> decode(encode(ObjectRef(7, "grad")))
 ObjectRef(obj_id=7, attr='grad')
+>>> decode(encode(torch.tensor([1.0, 2.0])))
+tensor([1., 2.])
 """
 
 from __future__ import annotations
