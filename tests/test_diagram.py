@@ -28,9 +28,8 @@ def draw(index: int, **kwargs):
 
 
 def messages(dot):
-    """(tail cluster, head cluster, label) of every message arrow, in order."""
-    found = [(a["ltail"], a["lhead"], a["label"]) for _, _, a in dot.edges if a.get("class") == "message"]
-    return found
+    """(sender's cluster, receiver's cluster, label) of every message arrow, in order."""
+    return dot.messages()
 
 
 def test_clusters_follow_snapshot_order_with_me_first():

@@ -80,9 +80,58 @@ class Dot:
     def classes(self, node: str) -> set[str]:
         return set(self.nodes[node].get("class", "").split())
 
+    def messages(self) -> list[tuple[str, str, str]]:
+        """(sender's cluster, receiver's cluster, label) of every message arrow, in order.
+
+        The ends are read from the edge itself: the cluster holding its tail node and its head node
+        (a node outside every cluster, such as a stand-in for an unknown worker, stands for itself).
+        ``dir=back`` swaps what the arrowhead shows; ``ltail``/``lhead``, when present, must clip
+        the arrow at those same clusters, or Graphviz draws it from the wrong box.
+        """
+        found = []
+        for tail, head, attrs in self.edges:
+            if "message" not in attrs.get("class", "").split():
+                continue
+            direction = attrs.get("dir", "forward")
+            assert direction in ("forward", "back"), f"message arrow {attrs.get('id')} has dir={direction}"
+            ends = [self.cluster_of.get(tail) or tail, self.cluster_of.get(head) or head]
+            for key, end in (("ltail", ends[0]), ("lhead", ends[1])):
+                if key in attrs:
+                    assert attrs[key] == end, (
+                        f"{attrs.get('id')}: {key}={attrs[key]} but the edge ends in {end}"
+                    )
+            if direction == "back":
+                ends.reverse()
+            found.append((ends[0], ends[1], attrs.get("label", "")))
+        return found
+
     def all_ids(self) -> list[str]:
         ids = [a["id"] for a in self.nodes.values()] + [a["id"] for _, _, a in self.edges]
         return ids + [a["id"] for a in self.clusters.values()]
+
+
+def _endpoint(tokens: list[str]) -> tuple[str, str | None]:
+    """An edge end ``node`` or ``node:port`` (``"node":port``) as (node, port or None)."""
+    if len(tokens) == 1 and not tokens[0].startswith('"') and ":" in tokens[0]:
+        node, port = tokens[0].split(":", 1)
+        return node, port
+    assert len(tokens) in (1, 2), f"cannot read edge end {tokens!r}"
+    port = tokens[1].removeprefix(":") if len(tokens) == 2 else None
+    return _unquote(tokens[0]), port
+
+
+def _edge(tokens: list[str]) -> tuple[str, str, dict[str, str]]:
+    arrow = tokens.index("->")
+    attrs_at = tokens.index("[") if "[" in tokens else len(tokens)
+    tail, tail_port = _endpoint(tokens[:arrow])
+    head, head_port = _endpoint(tokens[arrow + 1 : attrs_at])
+    attrs = _attrs(tokens[attrs_at:])
+    # ``a:e -> b:w`` means the same as ``a -> b [tailport=e headport=w]``.
+    if tail_port:
+        attrs.setdefault("tailport", tail_port)
+    if head_port:
+        attrs.setdefault("headport", head_port)
+    return tail, head, attrs
 
 
 def parse_dot(source: str) -> Dot:
@@ -106,8 +155,8 @@ def parse_dot(source: str) -> Dot:
         elif len(tokens) >= 3 and tokens[1] == "=":
             target = dot.clusters[stack[-1]] if len(stack) > 1 else dot.graph_attrs
             target.update(_attrs(tokens))
-        elif len(tokens) >= 3 and tokens[1] == "->":
-            dot.edges.append((_unquote(tokens[0]), _unquote(tokens[2]), _attrs(tokens[3:])))
+        elif "->" in tokens:
+            dot.edges.append(_edge(tokens))
         else:
             name = _unquote(tokens[0])
             assert name not in dot.nodes, f"node {name!r} declared twice"
@@ -129,10 +178,17 @@ def label_text(label: str) -> list[str]:
 
 
 def render_svg(source: str) -> ET.Element:
-    """Lay out with the ``dot`` program; fail on any error or warning it prints."""
+    """Lay out with the ``dot`` program; fail on any error or warning it prints.
+
+    Graphviz reports most mistakes (an arrow clipped at the wrong cluster, an unknown attribute)
+    only as a warning on stderr and still exits 0, so anything at all on stderr fails the test.
+    """
+    if not HAVE_DOT:
+        pytest.skip("the dot program is not installed")
     run = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=60)
-    assert run.returncode == 0, run.stderr.decode("utf-8", "replace")
-    assert b"syntax error" not in run.stderr, run.stderr.decode("utf-8", "replace")
+    printed = run.stderr.decode("utf-8", "replace")
+    assert run.returncode == 0, printed
+    assert not printed.strip(), f"dot printed warnings:\n{printed}"
     return ET.fromstring(run.stdout)
 
 
@@ -145,6 +201,12 @@ def svg_texts(svg: ET.Element) -> list[str]:
     [
         pytest.param('digraph g {\n\ta [label="x\\"y"]\n}', {"a": {"label": 'x"y'}}, [], id="escaped-quote"),
         pytest.param("digraph g {\n\ta -> b [id=e]\n}", {}, [("a", "b", {"id": "e"})], id="edge"),
+        pytest.param(
+            'digraph g {\n\ta:e -> "b c":w\n}',
+            {},
+            [("a", "b c", {"tailport": "e", "headport": "w"})],
+            id="edge-with-ports",
+        ),
     ],
 )
 def test_parse_dot_reads_nodes_and_edges(line, nodes, edges):
@@ -168,3 +230,62 @@ def test_parse_dot_rejects_html_like_labels():
 )
 def test_label_text_undoes_dot_and_html_escaping(label, lines):
     assert label_text(label) == lines
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="the dot program is not installed")
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(
+            "digraph g {\n\tcompound=true\n\tsubgraph cluster_a {\n\t\ta\n\t}\n"
+            "\tsubgraph cluster_b {\n\t\tb\n\t}\n\ta -> b [lhead=cluster_a ltail=cluster_b]\n}",
+            id="arrow-clipped-at-the-wrong-clusters",
+        ),
+        pytest.param("digraph g {\n\ta [shape=no_such_shape]\n}", id="unknown-shape"),
+    ],
+)
+def test_render_svg_fails_on_a_graphviz_warning(source):
+    with pytest.raises(AssertionError, match="dot printed warnings"):
+        render_svg(source)
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="the dot program is not installed")
+def test_render_svg_returns_the_svg_of_a_clean_graph():
+    svg = render_svg('digraph g {\n\ta [label="hello"]\n}')
+    assert svg_texts(svg) == ["hello"]
+
+
+MESSAGE_DOT = (
+    "digraph g {{\n\tsubgraph cluster_bob {{\n\t\tanchor_bob\n\t}}\n"
+    "\tsubgraph cluster_alice {{\n\t\tanchor_alice\n\t}}\n\t{edge} [class=message label=move {extra}]\n}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("edge", "extra", "read"),
+    [
+        pytest.param("anchor_bob -> anchor_alice", "", ("cluster_bob", "cluster_alice"), id="plain"),
+        pytest.param(
+            "anchor_bob:s -> anchor_alice:n",
+            "ltail=cluster_bob lhead=cluster_alice",
+            ("cluster_bob", "cluster_alice"),
+            id="clipped-with-ports",
+        ),
+        pytest.param(
+            "anchor_alice -> anchor_bob", "dir=back", ("cluster_bob", "cluster_alice"), id="dir-back"
+        ),
+        pytest.param("anchor_alice -> anchor_bob", "", ("cluster_alice", "cluster_bob"), id="reversed"),
+        pytest.param("anchor_bob -> ghost", "", ("cluster_bob", "ghost"), id="node-outside-clusters"),
+    ],
+)
+def test_messages_reads_sender_and_receiver_from_the_edge_ends(edge, extra, read):
+    dot = parse_dot(MESSAGE_DOT.format(edge=edge, extra=extra))
+    assert dot.messages() == [(*read, "move")]
+
+
+def test_messages_refuses_an_arrow_clipped_at_the_other_end():
+    dot = parse_dot(
+        MESSAGE_DOT.format(edge="anchor_alice -> anchor_bob", extra="ltail=cluster_bob lhead=cluster_alice")
+    )
+    with pytest.raises(AssertionError, match="ltail=cluster_bob but the edge ends in cluster_alice"):
+        dot.messages()
