@@ -214,6 +214,7 @@ class PointerMixin:
                 return payload  # a copy of an attribute; the parent stays where it is
             result = _materialize(payload, self.owner, self.id_at_location)
             self._retire()
+            WORLD.pointer_retired(self)
         return result
 
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
@@ -253,6 +254,7 @@ class PointerMixin:
             return self
         with WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)):
             new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
+            WORLD.retire_twins(self)  # other objects with this id still point at the old place
             self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
         return self
 

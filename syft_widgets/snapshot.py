@@ -22,7 +22,8 @@ class ObjectView:
     """One object as a diagram sees it.
 
     For a pointer, ``location`` and ``id_at_location`` say where it points; ``point_to_attr`` is set
-    for attribute pointers such as ``x.grad``.
+    for attribute pointers such as ``x.grad``. ``spent`` marks a local pointer that ``.get()`` used up
+    in the step of this snapshot: it is drawn once, faded, and is gone from later snapshots.
     """
 
     id: int
@@ -34,6 +35,7 @@ class ObjectView:
     location: str | None = None
     id_at_location: int | None = None
     point_to_attr: str | None = None
+    spent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 import weakref
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownWorkerError, WorkerIdConflictError
 from .events import Event, EventBus, Step
-from .snapshot import ModuleView, WorkerView, WorldSnapshot
+from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
 if TYPE_CHECKING:
     import torch
@@ -41,6 +42,8 @@ class World:
         self.local_worker: BaseWorker | None = None
         # Live pointers held by the local worker, so diagrams can draw the learner's variables.
         self._local_pointers: dict[int, weakref.ref] = {}
+        # Pointers .get() spent during the open step: its snapshot draws them once, marked spent.
+        self._spent_views: list[ObjectView] = []
         self.modules: weakref.WeakValueDictionary[int, torch.nn.Module] = weakref.WeakValueDictionary()
         # Ways to find a worker this process has not met, e.g. a Ray actor started elsewhere.
         self.resolvers: list[Callable[[Hashable], BaseWorker | None]] = []
@@ -99,6 +102,24 @@ class World:
 
             self._local_pointers[key] = weakref.ref(pointer, forget)
 
+    def retire_twins(self, pointer: Any) -> None:
+        """Spend every other local pointer object with ``pointer``'s id and target.
+
+        ``.get()`` (or ``.move()``) uses up a pointer id, not one Python object: a twin made by
+        ``pointer_to_x_ptr.get()``, or an old object kept alive by Jupyter's ``Out`` cache, would
+        otherwise still claim data that is no longer there.
+        """
+        key = (pointer.id, str(pointer.location.id), pointer.id_at_location)
+        for other in self.local_pointers():
+            if other is not pointer and (other.id, str(other.location.id), other.id_at_location) == key:
+                other._retire()
+
+    def pointer_retired(self, pointer: Any) -> None:
+        """``.get()`` spent ``pointer``: spend its twins, and show it as spent in the open step."""
+        self.retire_twins(pointer)
+        if self._step_events is not None and pointer.owner is self.local_worker:
+            self._spent_views.append(dataclasses.replace(pointer.object_view(), spent=True))
+
     def local_pointers(self) -> list[Any]:
         """The local worker's live pointers, oldest first."""
         found: list[Any] = [r() for r in list(self._local_pointers.values())]
@@ -134,6 +155,7 @@ class World:
             step = Step(next(self._step_index), self._step_op, self._step_detail, events, self.snapshot())
             self.bus.emit_step(step)
             self._watch_for_bursts()
+        self._spent_views = []  # drawn in the step that spent them, and not afterwards
 
     def flush_steps(self) -> None:
         """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
@@ -195,7 +217,7 @@ class World:
         for worker in self.workers.values():
             pointers: tuple = ()
             if worker is self.local_worker:
-                pointers = tuple(p.object_view() for p in self.local_pointers())
+                pointers = tuple(p.object_view() for p in self.local_pointers()) + tuple(self._spent_views)
             views.append(
                 WorkerView(str(worker.id), worker.kind, worker.online, worker.object_views(), pointers)
             )
