@@ -1,0 +1,213 @@
+"""First contact: `bash scripts/course.sh` opens JupyterLab on the course index, and nothing else.
+
+The course ships JupyterLab settings overrides in ``jupyter/labconfig/default_setting_overrides.json``
+(no "Jupyter news?" prompt, no update check). course.sh puts ``jupyter/`` on ``JUPYTER_CONFIG_PATH``;
+Binder's postBuild copies the same settings into the environment's ``overrides.json`` (checked in
+``tests/test_binder.py``). Here the script itself starts the server (set-up skipped), with every
+Jupyter folder of the user in a temporary directory, and the tests ask that server and a headless
+Chromium what a learner would get.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE_SETTINGS = ROOT / "jupyter" / "labconfig" / "default_setting_overrides.json"
+NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def course_settings() -> dict[str, dict[str, object]]:
+    return json.loads(COURSE_SETTINGS.read_text(encoding="utf-8"))
+
+
+def shipped_notification_schema() -> dict:
+    """The notification settings schema as JupyterLab ships it (without any overrides)."""
+    import jupyterlab
+
+    schema = (
+        Path(jupyterlab.__file__).parent
+        / "schemas"
+        / "@jupyterlab"
+        / "apputils-extension"
+        / "notification.json"
+    )
+    return json.loads(schema.read_text(encoding="utf-8"))
+
+
+def test_course_settings_turn_off_the_news_prompt_and_the_update_check():
+    notification = course_settings()[NOTIFICATION_PLUGIN]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    # The values are valid for this JupyterLab ("false" is the string option "Never"), and they
+    # change something: JupyterLab's own defaults ask about the news and check for updates.
+    properties = shipped_notification_schema()["properties"]
+    assert "false" in [option["const"] for option in properties["fetchNews"]["oneOf"]]
+    assert properties["fetchNews"]["default"] == "none"
+    assert properties["checkForUpdates"]["default"] is True
+
+
+@dataclass
+class CourseLab:
+    url: str
+    token: str
+    log: Path
+
+    def get(self, path: str) -> tuple[str, bytes]:
+        """(final URL after redirects, body) of an authenticated GET."""
+        request = urllib.request.Request(
+            f"{self.url}{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.geturl(), response.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def isolated_jupyter_env(tmp: Path) -> dict[str, str]:
+    """This process's environment for a user with no Jupyter folders or settings of their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
+    for name in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+        "IPYTHONDIR",
+    ):
+        (tmp / name).mkdir()
+        env[name] = str(tmp / name)
+    return env
+
+
+@contextmanager
+def running_lab(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[CourseLab]:
+    """Run a command that `exec`s `jupyter lab` (extra flags appended here), wait until it serves,
+    and stop it by its own PID afterwards."""
+    port, token = _free_port(), uuid.uuid4().hex
+    args = [*command, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
+    args.append(f"--IdentityProvider.token={token}")
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    lab = CourseLab(url=f"http://127.0.0.1:{port}", token=token, log=log)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if lab.get("/api/status"):
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{' '.join(command)} did not start JupyterLab:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    try:
+        yield lab
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def served_defaults(lab: CourseLab, plugin: str) -> dict[str, object]:
+    """The default of every setting of a plugin, as the running JupyterLab serves its schema."""
+    _, body = lab.get(f"/lab/api/settings/{plugin}")
+    return {name: spec.get("default") for name, spec in json.loads(body)["schema"]["properties"].items()}
+
+
+@pytest.fixture(scope="module")
+def course_lab(tmp_path_factory) -> Iterator[CourseLab]:
+    """JupyterLab as `bash scripts/course.sh` starts it (set-up skipped), for a new user."""
+    tmp = tmp_path_factory.mktemp("course-lab")
+    env = isolated_jupyter_env(tmp)
+    env["SYFT_WIDGETS_SKIP_SETUP"] = "1"
+    # course.sh `exec`s jupyter lab, so the PID is the server's own.
+    with running_lab(["bash", "scripts/course.sh"], env, ROOT, tmp / "lab.log") as lab:
+        yield lab
+
+
+@pytest.mark.slow
+def test_course_lab_serves_the_course_settings(course_lab):
+    served = served_defaults(course_lab, NOTIFICATION_PLUGIN)
+    for name, value in course_settings()[NOTIFICATION_PLUGIN].items():
+        assert served[name] == value, name
+
+
+@pytest.mark.slow
+def test_course_lab_opens_on_the_course_index(course_lab):
+    final_url, _ = course_lab.get("/")
+    assert final_url == f"{course_lab.url}/lab/tree/index.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_learner_lands_on_the_index_with_no_prompt(course_lab):
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "this test needs Debian's chromium on PATH: run scripts/setup.sh as root"
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+
+            def gate(route) -> None:
+                if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", gate)
+            page = context.new_page()
+            page.goto(f"{course_lab.url}/?token={course_lab.token}")
+            page.wait_for_selector(".jp-Notebook .jp-MarkdownOutput", timeout=60000)
+            # Without the settings the news prompt appears within a second of the notebook
+            # (measured: 0.1 s); give it ample time to show up if it were going to.
+            page.wait_for_timeout(4000)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "course-first-contact.png"))
+            toasts = [t.inner_text() for t in page.query_selector_all(".Toastify__toast")]
+            dialogs = [d.inner_text() for d in page.query_selector_all(".jp-Dialog")]
+            tabs = [t.inner_text() for t in page.query_selector_all(".lm-DockPanel-tabBar .lm-TabBar-tab")]
+            title = page.title()
+            first_heading = page.inner_text(".jp-Notebook .jp-MarkdownOutput h1")
+        finally:
+            browser.close()
+    assert toasts == [], f"a notification covers the course: {toasts}"
+    assert dialogs == [], f"a dialog covers the course: {dialogs}"
+    assert tabs == ["index.ipynb"]
+    assert title.startswith("index.ipynb")
+    assert "syft-widgets" in first_heading
+    assert outside == [], f"the page asked the internet for: {outside}"
