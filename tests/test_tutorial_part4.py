@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn, optim
 
 from syft_widgets.errors import TensorsNotCollocatedException
+from syft_widgets.events import MessageSent, ObjectStored
+from syft_widgets.world import WORLD
 from tests.helpers import run_cell
 
 CELLS = [
@@ -126,10 +129,57 @@ def test_adding_weights_on_two_workers_names_both_and_suggests_move(env) -> None
     assert counts(ns) == (4, 4, 0)
 
 
+def trained_locally(start: dict[str, torch.Tensor], data: torch.Tensor, target: torch.Tensor) -> nn.Linear:
+    """The tutorial's ten training steps of one worker, in plain torch: the reference for the average."""
+    model = nn.Linear(2, 1)
+    model.load_state_dict(start)
+    opt = optim.SGD(params=model.parameters(), lr=0.1)
+    for _ in range(10):
+        opt.zero_grad()
+        ((model(data) - target) ** 2).sum().backward()
+        opt.step()
+    return model
+
+
+def test_averaging_gives_the_mean_of_two_locally_trained_models(env) -> None:
+    ns: dict = {}
+    for source, _ in CELLS[:3]:
+        run_cell(ns, source)
+    start = {k: v.clone() for k, v in ns["model"].state_dict().items()}
+    for source, _ in CELLS[3:]:
+        run_cell(ns, source)
+    data, target = ns["data"].detach(), ns["target"].detach()
+    bobs = trained_locally(start, data[0:2], target[0:2])
+    alices = trained_locally(start, data[2:], target[2:])
+    for name in ("weight", "bias"):
+        expected = (getattr(alices, name).detach() + getattr(bobs, name).detach()) / 2
+        assert torch.allclose(getattr(ns["model"], name).detach(), expected, rtol=1e-6, atol=1e-7), name
+        assert not torch.equal(expected, start[name]), (
+            "training moved the weights, so the check means something"
+        )
+
+
 def test_averaging_sends_only_the_average_back(env) -> None:
     ns: dict = {}
     for source, _ in CELLS[:7]:
         run_cell(ns, source)
-    expected = (ns["alices_model"].weight.data.copy().get() + ns["bobs_model"].weight.data.copy().get()) / 2
-    run_cell(ns, CELLS[7][0])
-    assert torch.allclose(ns["model"].weight.detach(), expected)
+    on_secure_worker = dict(ns["secure_worker"]._objects)
+    events: list = []
+    unsubscribe = WORLD.bus.subscribe(events.append)
+    try:
+        run_cell(ns, CELLS[7][0])
+    finally:
+        unsubscribe()
+    sent = [e for e in events if isinstance(e, MessageSent)]
+    carrying_data = [(e.sender, e.receiver, e.message, e.nbytes) for e in sent if e.nbytes]
+    model = ns["model"]
+    size = model.weight.element_size()
+    assert carrying_data == [
+        ("secure_worker", "me", "reply", model.weight.numel() * size),
+        ("secure_worker", "me", "reply", model.bias.numel() * size),
+    ], "the only values that leave the secure worker are the averaged weight and bias"
+    averages = {e.obj.id for e in events if isinstance(e, ObjectStored) and e.worker == "secure_worker"}
+    fetched = {i for e in sent if e.message == "request object" for i in e.obj_ids}
+    assert len(fetched) == 2 and fetched <= averages, "what came back was computed in this cell"
+    assert not fetched & set(on_secure_worker), "no parameter of alice's or bob's model was fetched"
+    assert set(on_secure_worker) <= set(ns["secure_worker"]._objects), "both models stay on secure_worker"
