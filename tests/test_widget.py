@@ -12,12 +12,14 @@ import comm
 import pytest
 import traitlets
 
+from syft_widgets.diagram import narrate
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.i18n import translator
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _deps, _hub, show
 from syft_widgets.widgets._drawing import filter_step, pointer_names
 from syft_widgets.widgets._throttle import Throttle
+from tests.test_diagram_support import parse_dot
 
 
 class RecordingComm:
@@ -135,7 +137,10 @@ def test_switching_language_retranslates_labels_narration_and_drawing(
     view.lang = "bn"
     bengali = (view.labels["next"], view.steps_meta[0]["narration"], view.dot)
     assert all(e != b for e, b in zip(english, bengali, strict=True))
-    assert "ধাপ" in view.labels["step_of"] or view.labels["step_of"] != "Step {index} of {count}"
+    step_of = view.labels["step_of"]
+    assert step_of == translator("bn")("Step {index} of {count}") != "Step {index} of {count}"
+    assert BENGALI_TEXT.search(step_of) and "{index}" in step_of and "{count}" in step_of
+    assert bengali[1] == narrate(view.steps[0], "bn")
 
 
 def test_a_new_view_draws_the_world_now_and_says_there_are_no_steps(view: LiveView) -> None:
@@ -147,10 +152,11 @@ def test_a_new_view_draws_the_world_now_and_says_there_are_no_steps(view: LiveVi
 
 
 def test_the_view_follows_each_step_with_its_metadata(world: FakeWorld, view: LiveView) -> None:
-    world.bus.emit_step(send_step(0))
+    step = send_step(0)
+    world.bus.emit_step(step)
     assert view.step == 0
-    assert view.steps_meta == [{"index": 0, "op": "send", "narration": view.steps_meta[0]["narration"]}]
-    assert view.steps_meta[0]["narration"]
+    assert view.steps_meta == [{"index": 0, "op": "send", "narration": narrate(step, "en")}]
+    assert "tensor #1000" in view.steps_meta[0]["narration"]
     assert "obj_1000" in view.dot
     assert [s.index for s in view.steps] == [0]
 
@@ -386,7 +392,8 @@ def test_repr_is_short_and_says_what_is_shown(world: FakeWorld, view: LiveView) 
 
 
 def test_real_operations_are_recorded_and_drawn_in_the_right_worker() -> None:
-    torch = pytest.importorskip("torch")
+    import torch
+
     import syft_widgets as sy
 
     hook = sy.TorchHook(torch)
@@ -399,8 +406,13 @@ def test_real_operations_are_recorded_and_drawn_in_the_right_worker() -> None:
         _hub.on_cell_end()
         ops = [s.op for s in view.steps]
         assert ops[:2] == ["send", "move"], ops
-        assert "cluster_dave_widget_test" in view.dot and "cluster_me" not in view.dot
-        assert f"obj_{moved.id_at_location}" in view.dot
+        dot = parse_dot(view.dot)
+        assert "cluster_dave_widget_test" in dot.clusters and "cluster_me" not in dot.clusters
+        assert dot.cluster_of[f"obj_{moved.id_at_location}"] == "cluster_dave_widget_test"
+        assert "moved" in dot.classes(f"obj_{moved.id_at_location}")
+        assert not dot.in_cluster("cluster_carol_widget_test") - {"anchor_carol_widget_test"}, (
+            "carol is empty"
+        )
         assert BENGALI_TEXT.search(view.steps_meta[-1]["narration"])
         assert view.error == ""
     finally:

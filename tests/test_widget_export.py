@@ -16,6 +16,7 @@ from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.i18n import translator
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, _export, _hub
+from syft_widgets.widgets.live import BUNDLE
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program")
 
@@ -129,7 +130,8 @@ def test_save_html_embeds_the_bundle_and_every_step_in_both_languages(view: Live
         assert table["labels"]["play"] == translator(lang)("Play")
     assert data["languages"]["en"]["dots"][0] != data["languages"]["bn"]["dots"][0]
     bundle = _embedded(page, "syft-bundle")
-    assert "replayModel" in bundle or len(bundle) > 100_000
+    assert bundle == BUNDLE.read_text(encoding="utf-8"), "the page carries the package's own bundle"
+    assert "replayModel" in bundle, "the page's script calls replayModel from the bundle"
 
 
 def test_html_escapes_user_text_that_could_close_the_script(tmp_path: Path) -> None:
