@@ -16,6 +16,7 @@ Two differences from Binder, both about this machine rather than the files:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_course_launch import (
+    NOTIFICATION_PLUGIN,
+    course_settings,
+    isolated_jupyter_env,
+    running_lab,
+    served_defaults,
+)
 from tests.test_notebooks import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_with_state_probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,3 +140,30 @@ def test_notebook_runs_on_the_binder_environment(binder_env, notebook, monkeypat
     copy = repo / "notebooks" / notebook.relative_to(NOTEBOOKS_DIR)
     state = run_with_state_probe(copy, kernel_name=KERNEL_NAME, env=env)
     assert state["workers"] == expected_state(notebook)
+
+
+@pytest.mark.slow
+def test_binder_jupyterlab_reads_the_course_settings_postbuild_installed(binder_env, tmp_path):
+    """postBuild writes the course's settings into <environment>/share/jupyter/lab/settings/
+    overrides.json, the app settings folder of a JupyterLab installed in that environment (Binder's
+    base environment has one; this venv does not, so this machine's JupyterLab reads that folder)."""
+    repo, env, venv = binder_env
+    prefix = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    settings_dir = Path(prefix) / "share" / "jupyter" / "lab" / "settings"
+    installed = json.loads((settings_dir / "overrides.json").read_text(encoding="utf-8"))
+    assert installed[NOTIFICATION_PLUGIN] == course_settings()[NOTIFICATION_PLUGIN]
+    lab_env = isolated_jupyter_env(tmp_path)
+    command = [sys.executable, "-m", "jupyterlab", f"--LabApp.app_settings_dir={settings_dir}"]
+    command += [f"--ServerApp.root_dir={repo / 'notebooks'}"] + (
+        ["--allow-root"] if os.geteuid() == 0 else []
+    )
+    with running_lab(command, lab_env, repo, tmp_path / "lab.log") as lab:
+        served = served_defaults(lab, NOTIFICATION_PLUGIN)
+    for name, value in course_settings()[NOTIFICATION_PLUGIN].items():
+        assert served[name] == value, name
