@@ -142,7 +142,7 @@ def test_every_tutorial_step_lays_out_with_dot(index):
 def test_bengali_diagram_uses_catalog_words():
     dot = draw(GET_Y2, lang="bn")
     assert label_text(dot.nodes["obj_105"]["label"]) == ["টেন্সর #105", "অপসারিত"]
-    assert messages(dot) == [("cluster_me", "cluster_bob", "অবজেক্ট চাওয়া · 40 বাইট")]
+    assert messages(dot) == [("cluster_me", "cluster_bob", "অবজেক্ট চাওয়া · ৪০ বাইট")]
     assert dot.clusters["cluster_legend"]["label"] == "চিহ্নের ব্যাখ্যা"
 
 
@@ -181,7 +181,7 @@ def test_large_store_folds_but_keeps_what_the_step_touched():
     w0 = {n for n in dot.in_cluster("cluster_w0") if n.startswith("obj_")}
     assert len(w0) == 41  # the first 40 and the object the step just added
     assert dot.classes(f"obj_{snap.workers[1].objects[-1].id}") == {"tensor", "added"}
-    assert label_text(dot.nodes["more_w0"]["label"]) == ["… and 4959 more"]
+    assert label_text(dot.nodes["more_w0"]["label"]) == ["… and 4,959 more"]
     # pointers whose target is folded away point at the fold note
     assert any(h == "more_w0" for t, h, _ in dot.edges if t.startswith("obj_1"))
 
@@ -189,7 +189,7 @@ def test_large_store_folds_but_keeps_what_the_step_touched():
 def test_fold_note_is_translated():
     snap = synthetic_snapshot(100, workers=1, pointers=0)
     dot = parse_dot(to_dot(snap, lang="bn", max_objects_per_worker=10))
-    assert label_text(dot.nodes["more_w0"]["label"]) == ["… আরও 90টি"]
+    assert label_text(dot.nodes["more_w0"]["label"]) == ["… আরও ৯০টি"]
 
 
 @pytest.mark.parametrize(

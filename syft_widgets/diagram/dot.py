@@ -7,14 +7,23 @@ from dataclasses import dataclass, field
 
 import graphviz
 
-from ..events import MessageSent, Step
-from ..i18n import N_, translator
+from ..events import MessageSent, ObjectRemoved, Step
+from ..i18n import N_, format_number, translator
 from ..snapshot import ObjectView, WorkerView, WorldSnapshot
 from . import style
 from .changes import Changes, step_changes
 from .fold import visible_objects
 from .ids import IdAllocator, worker_slug
-from .labels import ghost_label, join_lines, kind_id, object_label, pointer_label, safe_text
+from .labels import (
+    fold_label,
+    ghost_label,
+    join_lines,
+    kind_id,
+    object_label,
+    pointer_label,
+    safe_text,
+    spent_pointer_label,
+)
 from .legend import add_legend
 
 __all__ = ["MESSAGE_WORDS", "message_label", "to_dot"]
@@ -29,13 +38,15 @@ MESSAGE_WORDS: Mapping[str, str] = {
 }
 
 
-def message_label(message: MessageSent, _: Callable[[str], str]) -> str:
-    """``__add__ · 32 B``: the operation for commands, the message type otherwise, and the bytes.
+def message_label(message: MessageSent, _: Callable[[str], str], lang: str = "en") -> str:
+    """``add · 32 B``: the operation for commands, the message type otherwise, and the bytes.
+
+    The byte count is written in ``lang``'s digits.
 
     >>> from syft_widgets.i18n import translator
-    >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 32)
-    >>> message_label(m, translator("en")), message_label(m, translator("bn"))
-    ('send object · 32 B', 'অবজেক্ট পাঠানো · 32 বাইট')
+    >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 1032)
+    >>> message_label(m, translator("en")), message_label(m, translator("bn"), "bn")
+    ('send object · 1,032 B', 'অবজেক্ট পাঠানো · ১,০৩২ বাইট')
     """
     if message.message == "command" and message.op:
         what = safe_text(message.op)
@@ -45,7 +56,7 @@ def message_label(message: MessageSent, _: Callable[[str], str]) -> str:
         what = safe_text(message.message)
     if message.nbytes <= 0:
         return what
-    return _("{label} · {nbytes} B").format(label=what, nbytes=message.nbytes)
+    return _("{label} · {nbytes} B").format(label=what, nbytes=format_number(message.nbytes, lang))
 
 
 @dataclass
@@ -60,6 +71,8 @@ class _Cluster:
     hidden: int
     local_ids: frozenset[int]  # ids of the worker's own pointers (WorkerView.pointers)
     node_of: dict[int, str] = field(default_factory=dict)  # object id -> node id, for shown objects
+    ghosts: list[tuple[str, ObjectRemoved]] = field(default_factory=list)  # (node id, removal)
+    ghost_of: dict[int, str] = field(default_factory=dict)  # removed object id -> its ghost's node
     fold: str | None = None
     dangling: list[tuple[str, str]] = field(default_factory=list)  # (node id, label)
 
@@ -81,6 +94,7 @@ class _Drawing:
         self._ = translator(lang)
         self.names = names or {}
         self.limit = limit
+        self.lang = lang
         self.ids = IdAllocator(id_prefix)
         self.clusters: dict[str, _Cluster] = {}
         self._store_ids: dict[str, frozenset[int]] = {}
@@ -102,7 +116,7 @@ class _Drawing:
             touched.setdefault(w, set()).add(obj_id)
         for worker in self.snapshot.workers:
             slug = worker_slug(worker.id)
-            items = list(worker.objects) + list(worker.pointers) if worker.pointers else worker.objects
+            items = [*worker.objects, *_one_per_id(worker.pointers)] if worker.pointers else worker.objects
             shown, hidden = visible_objects(items, self.limit, touched.get(worker.id, ()))
             local_ids = frozenset(p.id for p in worker.pointers)
             dom_id = self.ids.take(f"cluster_{slug}")
@@ -122,6 +136,15 @@ class _Drawing:
         for c in self.clusters.values():
             if c.hidden:
                 c.fold = self.ids.take(f"more_{worker_slug(c.worker.id)}")
+        # Ghosts of what the step removed: a spent pointer's arrow ends at the ghost of what it fetched.
+        for ghost in self.changes.removed:
+            gc = self.clusters.get(ghost.worker)
+            if gc is None:
+                continue
+            slug = worker_slug(gc.worker.id)
+            node = self.ids.take(f"obj_{ghost.obj_id}", f"ghost_{ghost.obj_id}_{slug}")
+            gc.ghosts.append((node, ghost))
+            gc.ghost_of.setdefault(ghost.obj_id, node)
         for m in self.snapshot.modules:
             self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
 
@@ -169,19 +192,17 @@ class _Drawing:
                     continue
                 drawn.add(node)
                 self._draw_object(sub, w.id, obj, node, obj.id in c.local_ids)
-            for ghost in self.changes.removed:
-                if ghost.worker == w.id:
-                    node = self.ids.take(f"obj_{ghost.obj_id}", f"ghost_{ghost.obj_id}_{worker_slug(w.id)}")
-                    sub.node(
-                        node,
-                        label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _),
-                        id=node,
-                        **_with_change(ghost.kind, "removed"),
-                        **{"class": f"{ghost.kind} removed"},
-                    )
+            for node, ghost in c.ghosts:
+                sub.node(
+                    node,
+                    label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _),
+                    id=node,
+                    **_with_change(ghost.kind, "removed"),
+                    **{"class": f"{ghost.kind} removed"},
+                )
             if c.fold:
-                more = "… " + _("and {count} more").format(count=c.hidden)
-                sub.node(c.fold, label=safe_text(more), id=c.fold, **style.FOLD, **{"class": "fold"})
+                label = fold_label(c.hidden, _, self.lang)
+                sub.node(c.fold, label=label, id=c.fold, **style.FOLD, **{"class": "fold"})
             for node, text in c.dangling:
                 sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
             if local:
@@ -201,9 +222,14 @@ class _Drawing:
         kind_word = safe_text(_(obj.kind))
         if obj.kind == "pointer":
             name = self.names.get(obj.id) if is_local_pointer else None
+            if obj.spent:
+                label = spent_pointer_label(obj, kind_word, name, _)
+                attrs = {**style.KIND["pointer"], **style.SPENT}
+                sub.node(node, label=label, id=node, **attrs, **{"class": "pointer spent"})
+                return
             label = pointer_label(obj, kind_word, name, _)
         else:
-            label = object_label(obj, kind_word, _)
+            label = object_label(obj, kind_word, _, self.lang)
         change = self.changes.status((worker_id, obj.id))
         classes = f"{obj.kind} {change}" if change else obj.kind
         sub.node(node, label=label, id=node, **_with_change(obj.kind, change), **{"class": classes})
@@ -218,6 +244,14 @@ class _Drawing:
                 continue
             head = self._target_node(obj.location, obj.id_at_location)
             attrs = {"id": f"{tail}_to", **style.POINTS_TO}
+            if obj.spent:
+                # What it fetched is gone from the worker: point at the ghost, or nowhere. A spent
+                # pointer never makes a "missing target": the data was not lost, it came home.
+                target = self.clusters.get(obj.location)
+                head = head or (target.ghost_of.get(obj.id_at_location) if target else None)
+                if head is not None:
+                    edges.append((tail, head, {**attrs, **style.SPENT_EDGE}))
+                continue
             if head is None:
                 head = self.ids.take(f"missing_{worker_slug(obj.location)}_{obj.id_at_location}")
                 text = join_lines(
@@ -267,16 +301,25 @@ class _Drawing:
                 )
 
     def _draw_messages(self) -> None:
+        # Message arrows take part in the layout (constraint=true): the receiver's box is placed after
+        # the sender's, so the arrow runs straight from box to box with its label beside it. A reply
+        # runs against its request; it is written as an edge the same way round with its arrowhead at
+        # the tail (dir=back), else Graphviz loops one of the two around the boxes.
+        written: set[tuple[str, str]] = set()
         for i, msg in enumerate(self.changes.messages):
             tail = self._worker_anchor(msg.sender)
             head = self._worker_anchor(msg.receiver)
+            sender, receiver = self.clusters.get(msg.sender), self.clusters.get(msg.receiver)
             attrs = {
                 "id": f"{self.ids.prefix}msg_{i}",
-                "label": message_label(msg, self._),
+                "label": message_label(msg, self._, self.lang),
                 **style.MESSAGE,
                 "class": "message",
             }
-            sender, receiver = self.clusters.get(msg.sender), self.clusters.get(msg.receiver)
+            if (head, tail) in written and (tail, head) not in written:
+                tail, head, sender, receiver = head, tail, receiver, sender
+                attrs["dir"] = "back"
+            written.add((tail, head))
             # Clip the arrow at the cluster borders, so it reads as "bob → alice", not "node → node".
             if sender is not None and receiver is not None and sender is not receiver:
                 attrs.update(ltail=sender.name, lhead=receiver.name)
@@ -293,6 +336,19 @@ class _Drawing:
             self._outside_nodes[worker_id] = node
             self.graph.node(node, label=safe_text(worker_id), id=node, shape="box", style="dashed")
         return self._outside_nodes[worker_id]
+
+
+def _one_per_id(pointers: tuple[ObjectView, ...]) -> list[ObjectView]:
+    """The local pointers with one view per pointer id, a live one where there is one.
+
+    Two Python objects can carry one pointer id (the twin ``pointer_to_x_ptr.get()`` returns, or an old
+    copy Jupyter's output cache keeps): in the picture they are one pointer, one node, one arrow.
+    """
+    by_id: dict[int, ObjectView] = {}
+    for p in pointers:
+        if p.id not in by_id or (by_id[p.id].spent and not p.spent):
+            by_id[p.id] = p
+    return list(by_id.values())
 
 
 def _with_change(kind: str, change: str | None) -> dict[str, str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
+from ..i18n import N_, format_number
 from ..snapshot import ObjectView
 
 __all__ = [
     "MAX_TEXT",
+    "fold_label",
     "ghost_label",
     "join_lines",
     "kind_id",
@@ -16,6 +18,7 @@ __all__ = [
     "pointer_label",
     "safe_text",
     "shape_text",
+    "spent_pointer_label",
 ]
 
 MAX_TEXT = 40
@@ -65,9 +68,12 @@ def join_lines(lines: Sequence[str]) -> str:
     return "\\n".join(lines)
 
 
-def shape_text(view: ObjectView, _: Callable[[str], str]) -> str:
-    """``4 · int64``, ``2×3 · float32`` or ``scalar · float32``, plus a gradient mark."""
-    dims = "×".join(str(d) for d in view.shape) if view.shape else _("scalar")
+def shape_text(view: ObjectView, _: Callable[[str], str], lang: str = "en") -> str:
+    """``4 · int64``, ``2×3 · float32`` or ``scalar · float32``, plus a gradient mark.
+
+    Sizes are counts, so they are written in ``lang``'s digits (``২×৩`` in Bengali).
+    """
+    dims = "×".join(format_number(d, lang) for d in view.shape) if view.shape else _("scalar")
     parts = [dims, safe_text(view.dtype)]
     if view.requires_grad:
         parts.append("requires_grad")
@@ -79,9 +85,10 @@ def kind_id(kind_word: str, obj_id: int, _: Callable[[str], str]) -> str:
     return _("{kind} #{id}").format(kind=kind_word, id=obj_id)
 
 
-def object_label(view: ObjectView, kind_word: str, _: Callable[[str], str]) -> str:
-    """A tensor or parameter: kind and id, value preview, shape and dtype."""
-    return join_lines([kind_id(kind_word, view.id, _), safe_text(view.preview), shape_text(view, _)])
+def object_label(view: ObjectView, kind_word: str, _: Callable[[str], str], lang: str = "en") -> str:
+    """A tensor or parameter: kind and id, value preview (as torch prints it), shape and dtype."""
+    lines = [kind_id(kind_word, view.id, _), safe_text(view.preview), shape_text(view, _, lang)]
+    return join_lines(lines)
 
 
 def pointer_label(view: ObjectView, kind_word: str, name: str | None, _: Callable[[str], str]) -> str:
@@ -93,6 +100,21 @@ def pointer_label(view: ObjectView, kind_word: str, name: str | None, _: Callabl
     if name:
         lines.insert(0, safe_text(name))
     return join_lines(lines)
+
+
+def spent_pointer_label(view: ObjectView, kind_word: str, name: str | None, _: Callable[[str], str]) -> str:
+    """A pointer ``.get()`` just used up: as before, marked retrieved."""
+    return join_lines([pointer_label(view, kind_word, name, _), safe_text(_(N_("retrieved")))])
+
+
+def fold_label(hidden: int, _: Callable[[str], str], lang: str = "en") -> str:
+    """``… and 5 more`` (``… আরও ৫টি``): how many objects a large store folds away.
+
+    >>> from syft_widgets.i18n import translator
+    >>> fold_label(5, translator("bn"), "bn")
+    '… আরও ৫টি'
+    """
+    return safe_text("… " + _("and {count} more").format(count=format_number(hidden, lang)))
 
 
 def ghost_label(obj_id: int, kind_word: str, _: Callable[[str], str]) -> str:

@@ -22,6 +22,8 @@ __all__ = [
     "NODE",
     "OFFLINE",
     "POINTS_TO",
+    "SPENT",
+    "SPENT_EDGE",
 ]
 
 # A list of families: the browser (SVG) and fontconfig both take the first one that is installed,
@@ -68,12 +70,16 @@ CHANGE_STYLE: Mapping[str, str] = {"changed": "diagonals", "removed": "dashed"}
 POINTS_TO: Attrs = {"color": "#3b6ea8", "arrowhead": "normal"}
 DANGLING: Attrs = {"shape": "box", "style": "rounded,dashed", "color": "#c62828", "fontcolor": "#c62828"}
 DANGLING_EDGE: Attrs = {"color": "#c62828", "style": "dashed"}
+# A pointer .get() just used up: faded and dashed, shown only in the step that spent it.
+SPENT: Attrs = {"style": "filled,dashed", "fillcolor": "#f1f3f5", "color": "#9e9e9e", "fontcolor": "#757575"}
+SPENT_EDGE: Attrs = {"color": "#b0b0b0", "style": "dashed"}
+# Messages take part in the layout, so the receiver's box sits after the sender's (see dot.py).
 MESSAGE: Attrs = {
     "color": "#d81b60",
     "fontcolor": "#ad1457",
     "penwidth": "2",
     "style": "bold",
-    "constraint": "false",
+    "constraint": "true",
 }
 MODULE_PARAM: Attrs = {"color": "#3c763d", "style": "dotted", "arrowhead": "odot"}
 ANCHOR: Attrs = {"shape": "point", "style": "invis", "width": "0.01", "height": "0.01", "label": ""}

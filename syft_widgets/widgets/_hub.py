@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..events import Step
 from ._deps import World
 from ._drawing import pointer_names
+from ._outcache import without_cache_only_pointers
 from ._throttle import Throttle
 from .history import DEFAULT_CAPACITY, StepHistory
 
@@ -68,7 +69,7 @@ class LiveHub:
         if sys.is_finalizing():  # no drawing (and no timer threads) while Python exits
             return
         with self.lock:
-            self.history.record(step)
+            self.history.record(self._learners_view(step))
             self.dirty = True
             wait = self.throttle.wait_time()
             if wait == 0.0:
@@ -77,6 +78,14 @@ class LiveHub:
                 self._timer = threading.Timer(wait, self._trailing_push)
                 self._timer.daemon = True
                 self._timer.start()
+
+    def _learners_view(self, step: Step) -> Step:
+        # Decided now, while the cell runs: later the cell's own references to its pointers are gone.
+        local_pointers = getattr(self.world, "local_pointers", None)
+        ip = _ipython()
+        if ip is None or local_pointers is None:
+            return step
+        return without_cache_only_pointers(step, local_pointers(), ip)
 
     def catch_up(self) -> None:
         """Record the steps a fast loop grouped (they are emitted on flush) and draw the newest."""
