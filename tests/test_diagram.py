@@ -141,7 +141,7 @@ def test_every_tutorial_step_lays_out_with_dot(index):
 
 def test_bengali_diagram_uses_catalog_words():
     dot = draw(GET_Y2, lang="bn")
-    assert label_text(dot.nodes["obj_105"]["label"]) == ["টেন্সর #105", "অপসারিত"]
+    assert label_text(dot.nodes["obj_105"]["label"]) == ["টেন্সর #105", "মুছে গেছে"]
     assert messages(dot) == [("cluster_me", "cluster_bob", "অবজেক্ট চাওয়া · ৪০ বাইট")]
     assert dot.clusters["cluster_legend"]["label"] == "চিহ্নের ব্যাখ্যা"
 

@@ -83,7 +83,7 @@ def test_widget_messages_are_all_translated_to_bengali():
         pytest.param("pointer", "পয়েন্টার", id="pointer"),
         pytest.param("tensor", "টেন্সর", id="tensor"),
         pytest.param("Step {index} of {count}", "ধাপ {index} (মোট {count})", id="step-counter"),
-        pytest.param("Loading diagram…", "চিত্র লোড হচ্ছে…", id="loading"),
+        pytest.param("Loading diagram…", "ডায়াগ্রাম লোড হচ্ছে…", id="loading"),
     ],
 )
 def test_translator_returns_bengali(msgid, bn):
