@@ -9,11 +9,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .snapshot import ObjectKind, ObjectView, WorldSnapshot
 
 __all__ = [
+    "UNFINISHED",
     "Event",
     "EventBus",
     "MessageSent",
@@ -21,6 +22,8 @@ __all__ = [
     "ObjectRemoved",
     "ObjectStored",
     "Step",
+    "StepError",
+    "error_kind",
 ]
 
 
@@ -71,13 +74,65 @@ class MessageSent:
 Event = ObjectStored | ObjectRemoved | ObjectChanged | MessageSent
 
 
+# What kind of failure an exception is, so a view can explain it in the learner's language while
+# the exception itself stays in English.
+ErrorKind = Literal["shape", "index", "missing", "type", "interrupted", "unfinished", "other"]
+
+_SHAPE_WORDS = ("shape", "size of tensor", "must match the size", "cannot be multiplied", "dimension")
+
+
+def error_kind(exc: BaseException) -> ErrorKind:
+    """Sort an exception into a kind a learner can be told about.
+
+    >>> error_kind(RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"))
+    'shape'
+    >>> error_kind(IndexError("index 5 is out of bounds for dimension 0 with size 3"))
+    'index'
+    """
+    if isinstance(exc, IndexError):
+        return "index"
+    if isinstance(exc, LookupError):
+        return "missing"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    text = str(exc).lower()
+    if isinstance(exc, (RuntimeError, ValueError)) and any(w in text for w in _SHAPE_WORDS):
+        return "shape"
+    if isinstance(exc, TypeError) or "dtype" in text or "scalar type" in text:
+        return "type"
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class StepError:
+    """Why a step failed: the exception's type name, its English message, and its kind."""
+
+    type_name: str
+    message: str
+    kind: ErrorKind
+
+    @classmethod
+    def of(cls, exc: BaseException) -> StepError:
+        # str(exc) leaves out the notes ("raised on worker 'bob' ..."); the step says where instead.
+        return cls(type(exc).__name__, str(exc), error_kind(exc))
+
+
+# A step torch opened and never closed (an optimizer step that raised, a KeyboardInterrupt inside
+# a model call): it failed, but the exception had gone before anyone could read it.
+UNFINISHED = StepError("", "", "unfinished")
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One user-level operation and everything it caused.
 
-    ``op`` names the operation ("send", "get", "move", "command", "remote_get", "send_module",
-    "get_module", "move_module", "clear", "gc", "worker"); ``detail`` holds its parameters, such as
-    ``{"func": "__add__"}``. ``snapshot`` is the world right after the step.
+    ``op`` names what the learner did: "send", "get", "move", "remote_get", "command" (one torch
+    call on pointers, ``{"func": "add"}``), "module_call" (one top-level ``model(data)``),
+    "optimizer_step", "zero_grad", "send_module", "get_module", "move_module", "clear", "gc",
+    "worker", or "batch" (a fast loop's steps, grouped). What torch does underneath folds into the
+    step that caused it. ``detail`` holds the step's parameters; ``snapshot`` is the world right
+    after the step. ``error`` is set when the step failed: the exception still reached the learner,
+    and the snapshot shows what the stores hold (a failed command changes none).
     """
 
     index: int
@@ -85,6 +140,11 @@ class Step:
     detail: Mapping[str, object]
     events: tuple[Event, ...]
     snapshot: WorldSnapshot = field(repr=False)
+    error: StepError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 EventListener = Callable[[Event], None]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sys
+import threading
 import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
+from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownWorkerError, WorkerIdConflictError
-from .events import Event, EventBus, Step
+from .events import UNFINISHED, Event, EventBus, Step, StepError
 from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
 if TYPE_CHECKING:
@@ -21,7 +24,12 @@ if TYPE_CHECKING:
     from .store import ObjectStore
     from .workers import BaseWorker
 
-__all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "WORLD", "World"]
+__all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "INTERNAL", "WORLD", "World", "batch_key"]
+
+# The op of what torch does by itself: property reads (is_sparse, is_leaf), grad and data writes.
+# It is never a step of its own, nor a word in a batch; inside a step it folds in with its messages.
+INTERNAL = "internal"
+NO_DETAIL: Mapping[str, object] = MappingProxyType({})
 
 # A fast loop would otherwise pay for an event list and a snapshot on every step. Past BURST_STEPS
 # steps within BURST_WINDOW seconds, steps are grouped: one "batch" step per BATCH_SECONDS, holding
@@ -30,6 +38,18 @@ __all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "WORLD", "World"]
 BURST_STEPS = 30
 BURST_WINDOW = 0.2
 BATCH_SECONDS = 0.1
+
+
+def batch_key(op: str, detail: Mapping[str, object]) -> str:
+    """How a batch counts a step: its op, or for a torch call what was called.
+
+    >>> batch_key("command", {"func": "add"}), batch_key("module_call", {"module": "Linear(2 → 1)"})
+    ('command:add', 'module_call:Linear(2 → 1)')
+    >>> batch_key("optimizer_step", {"optimizer": "SGD"}), batch_key("gc", {})
+    ('optimizer_step:SGD', 'gc')
+    """
+    what = {"command": "func", "module_call": "module", "optimizer_step": "optimizer"}.get(op)
+    return f"{op}:{detail.get(what, '?')}" if what else op
 
 
 class World:
@@ -60,6 +80,14 @@ class World:
         self._step_detail: Mapping[str, object] = {}
         self._step_events: list[Event] | None = None
         self._step_index = itertools.count()
+        # (depth, exception) of the last exception that left an open step; see step_failed.
+        self._failure: tuple[int, BaseException | StepError] | None = None
+        # Steps torch's hooks opened and have not closed yet: (owner, torch's frame, thread id).
+        self._opened_by_torch: list[tuple[object, FrameType, int]] = []
+        # Called with True when steps gain their first listener and False when they lose the last:
+        # the hook installs torch's global module and optimizer hooks only while someone listens.
+        self.step_watchers: list[Callable[[bool], None]] = []
+        self._steps_watched = False
 
     # --- workers -------------------------------------------------------------------------------
     def add_worker(self, worker: BaseWorker) -> ObjectStore | None:
@@ -133,32 +161,100 @@ class World:
         self.bus.emit(event)
 
     def begin_step(self, op: str, detail: Mapping[str, object]) -> None:
-        """Open a user-level step; nested calls (a worker forwarding a command) join the open one."""
+        """Open a user-level step; nested calls (a worker forwarding a command) join the open one.
+
+        ``op`` INTERNAL marks what torch does by itself (a property read such as ``is_sparse``, a
+        grad write): inside a step it folds in like anything else; on its own it is no step at all.
+        """
+        if self._opened_by_torch:
+            self._close_abandoned()
         self._depth += 1
         if self._depth == 1 and self.bus.active:
+            self._failure = None
             self._step_op = op
             self._step_detail = detail
-            if self.recording:
+            if self.recording and op != INTERNAL:
                 self._step_events = []
+
+    def step_failed(self, exc: BaseException) -> None:
+        """An exception is leaving the innermost open step; it fails the step if it leaves them all."""
+        self._failure = (self._depth, exc)
 
     def end_step(self, always: bool = False) -> None:
         self._depth -= 1
         if self._depth:
             return
+        failure, self._failure = self._failure, None
+        if not self.bus.wants_steps or self._step_op == INTERNAL:
+            self._step_events = None  # the fast path: no step is recorded
+            if self._spent_views:
+                self._spent_views = []
+            return
+        # Only an exception that left the outermost step failed it; one caught inside did not.
+        error = None
+        if failure is not None and failure[0] == 1:
+            cause = failure[1]
+            error = cause if isinstance(cause, StepError) else StepError.of(cause)
         if self._batch is not None:
-            self._count_in_batch()
-            return
-        if self._step_events is None:
-            return
-        events, self._step_events = tuple(self._step_events), None
-        if self.bus.wants_steps and (events or always):
-            step = Step(next(self._step_index), self._step_op, self._step_detail, events, self.snapshot())
-            self.bus.emit_step(step)
-            self._watch_for_bursts()
+            if error is None:
+                self._count_in_batch()
+                return
+            self.flush_steps()  # a failure is told on its own, after the operations before it
+            self._emit(events=(), error=error)
+        elif self._step_events is not None:
+            events, self._step_events = tuple(self._step_events), None
+            if events or always or error is not None:
+                self._emit(events, error)
+                self._watch_for_bursts()
         self._spent_views = []  # drawn in the step that spent them, and not afterwards
+
+    def _emit(self, events: tuple[Event, ...], error: StepError | None) -> None:
+        step = Step(next(self._step_index), self._step_op, self._step_detail, events, self.snapshot(), error)
+        self.bus.emit_step(step)
+
+    # Torch's own hook points (a module's forward, an optimizer's step) open steps too. Their
+    # closing hook does not run when the call raises a KeyboardInterrupt, or an optimizer step
+    # raises anything; such a step is found abandoned (its torch frame has left the stack) and
+    # closed as failed the next time a step begins, so it never swallows the steps after it.
+    def open_torch_step(self, owner: object, op: str, detail: Callable[[], Mapping[str, object]]) -> None:
+        """Open a step for a call torch announced; ``detail`` is built only for an outermost step."""
+        frame = sys._getframe(2)  # the torch function that called the hook
+        self.begin_step(op, detail() if self._depth == 0 and self.bus.wants_steps else NO_DETAIL)
+        self._opened_by_torch.append((owner, frame, threading.get_ident()))
+
+    def close_torch_step(self, owner: object, exc: BaseException | None = None) -> None:
+        """Close the step ``open_torch_step`` opened for ``owner`` (failed, if ``exc`` is given)."""
+        opened = self._opened_by_torch
+        if not opened or opened[-1][0] is not owner:
+            return  # hooks installed mid-call: this call opened no step
+        opened.pop()
+        if exc is not None:
+            self.step_failed(exc)
+        self.end_step()
+
+    def _close_abandoned(self) -> None:
+        here = threading.get_ident()
+        on_stack: set[int] | None = None
+        while self._opened_by_torch and self._opened_by_torch[-1][2] == here:
+            if on_stack is None:
+                on_stack = set()
+                frame: FrameType | None = sys._getframe(1)
+                while frame is not None:
+                    on_stack.add(id(frame))
+                    frame = frame.f_back
+            frame_of_step = self._opened_by_torch[-1][1]
+            if id(frame_of_step) in on_stack:
+                return
+            self._opened_by_torch.pop()
+            if self._depth == 1 and (self._failure is None or self._failure[0] != 1):
+                # An exception that left a command inside the step is the likely cause.
+                self._failure = (1, self._failure[1] if self._failure is not None else UNFINISHED)
+            self.end_step()
 
     def flush_steps(self) -> None:
         """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
+        if self._opened_by_torch:
+            self._close_abandoned()
         if self._batch is not None and self._depth == 0:
             self._emit_batch()
             self._batch = None
@@ -177,9 +273,7 @@ class World:
 
     def _count_in_batch(self) -> None:
         assert self._batch is not None
-        detail = self._step_detail
-        name = str(detail.get("func", "command")) if self._step_op == "command" else self._step_op
-        self._batch[name] += 1
+        self._batch[batch_key(self._step_op, self._step_detail)] += 1
         now = time.monotonic()
         paused = now - self._last_step_end > BURST_WINDOW
         self._last_step_end = now
@@ -201,12 +295,19 @@ class World:
         if not self.bus.wants_steps:
             self._batch = None
         self.recording = self.bus.active and self._batch is None
+        if self.bus.wants_steps != self._steps_watched:
+            self._steps_watched = self.bus.wants_steps
+            for watcher in self.step_watchers:
+                watcher(self._steps_watched)
 
     @contextmanager
     def step(self, op: str, always: bool = False, **detail: object) -> Iterator[None]:
         self.begin_step(op, detail)
         try:
             yield
+        except BaseException as exc:
+            self.step_failed(exc)
+            raise
         finally:
             self.end_step(always)
 
@@ -244,7 +345,6 @@ class World:
                     )
                 )
         return tuple(found)
-
 
 
 WORLD = World()

@@ -18,15 +18,15 @@ TUTORIAL = [
     (3, "me fetched tensor #101 from bob", "me bob-এর কাছ থেকে টেন্সর #101 ফিরিয়ে এনেছে"),
     (
         6,
-        "me asked alice to run __add__, alice asked bob to run __add__; bob stored tensor #105, "
+        "me asked alice to run + (add), alice asked bob to run + (add); bob stored tensor #105, "
         "alice stored pointer #104",
-        "me alice-কে __add__ চালাতে বলেছে, alice bob-কে __add__ চালাতে বলেছে; bob টেন্সর #105 সংরক্ষণ "
+        "me alice-কে + (যোগ) চালাতে বলেছে, alice bob-কে + (যোগ) চালাতে বলেছে; bob টেন্সর #105 সংরক্ষণ "
         "করেছে, alice পয়েন্টার #104 সংরক্ষণ করেছে",
     ),
     (7, "me fetched pointer #104 from alice", "me alice-এর কাছ থেকে পয়েন্টার #104 ফিরিয়ে এনেছে"),
     (8, "me fetched tensor #105 from bob", "me bob-এর কাছ থেকে টেন্সর #105 ফিরিয়ে এনেছে"),
     (10, "bob sent tensor #107 to alice", "bob alice-কে টেন্সর #107 পাঠিয়েছে"),
-    (11, "me sent Linear (2 parameters) to bob", "me bob-কে Linear (2টি প্যারামিটার) পাঠিয়েছে"),
+    (11, "me sent Linear (2 parameters) to bob", "me bob-কে Linear (২টি প্যারামিটার) পাঠিয়েছে"),
     (12, "garbage collection: alice deleted tensor #107", "গার্বেজ কালেকশন: alice টেন্সর #107 মুছে ফেলেছে"),
 ]
 
@@ -70,7 +70,7 @@ OTHER = [
             {"class_name": "Linear"},
         ),
         "me fetched Linear (1 parameter) from bob",
-        "me bob-এর কাছ থেকে Linear (1টি প্যারামিটার) ফিরিয়ে এনেছে",
+        "me bob-এর কাছ থেকে Linear (১টি প্যারামিটার) ফিরিয়ে এনেছে",
         id="get-module-singular",
     ),
     pytest.param(
@@ -84,7 +84,7 @@ OTHER = [
             detail={"module_id": 9},
         ),
         "me moved Net (1 parameter) from bob to secure",
-        "me Net (1টি প্যারামিটার) bob-এর কাছ থেকে secure-এর কাছে সরিয়েছে",
+        "me bob-এর কাছ থেকে Net (১টি প্যারামিটার) secure-এর কাছে সরিয়েছে",
         id="move-module",
     ),
     pytest.param(
@@ -110,8 +110,8 @@ OTHER = [
                 ObjectStored("alice", tensor(12, [1, 2])),
             ],
         ),
-        "me asked alice to run remote_get, alice fetched tensor #12 from bob; alice stored tensor #12",
-        "me alice-কে remote_get চালাতে বলেছে, alice bob-এর কাছ থেকে টেন্সর #12 ফিরিয়ে এনেছে; "
+        "me asked alice to run remote get, alice fetched tensor #12 from bob; alice stored tensor #12",
+        "me alice-কে কর্মীর কাছেই ফিরিয়ে আনা (remote get) চালাতে বলেছে, alice bob-এর কাছ থেকে টেন্সর #12 ফিরিয়ে এনেছে; "
         "alice টেন্সর #12 সংরক্ষণ করেছে",
         id="unlisted-op-told-from-its-events",
     ),

@@ -91,6 +91,7 @@ class _Drawing:
     ) -> None:
         self.snapshot = snapshot
         self.changes: Changes = step_changes(step)
+        self.failed = step is not None and step.failed
         self._ = translator(lang)
         self.names = names or {}
         self.limit = limit
@@ -316,6 +317,8 @@ class _Drawing:
                 **style.MESSAGE,
                 "class": "message",
             }
+            if self.failed:
+                _mark_failed(attrs)
             if (head, tail) in written and (tail, head) not in written:
                 tail, head, sender, receiver = head, tail, receiver, sender
                 attrs["dir"] = "back"
@@ -349,6 +352,17 @@ def _one_per_id(pointers: tuple[ObjectView, ...]) -> list[ObjectView]:
         if p.id not in by_id or (by_id[p.id].spent and not p.spent):
             by_id[p.id] = p
     return list(by_id.values())
+
+
+# --- a failed step (issue 9 §3) ------------------------------------------------------------------
+# Its messages are drawn red and marked ✗; its stores are unchanged, so nothing else is highlighted.
+FAILED_MESSAGE = {"color": "#c62828", "fontcolor": "#c62828", "penwidth": "2"}
+
+
+def _mark_failed(attrs: dict[str, str]) -> None:
+    attrs.update(FAILED_MESSAGE)
+    attrs["label"] = "✗ " + attrs["label"]
+    attrs["class"] += " failed"
 
 
 def _with_change(kind: str, change: str | None) -> dict[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
-from ..i18n import N_, plural_translator, translator
+from ..i18n import N_, format_number, plural_translator, translator
+from .operations import operation_word
 
 __all__ = ["narrate"]
 
@@ -24,6 +25,20 @@ _OP_WORDS = {
     "move_module": N_("move a model"),
     "clear": N_("clear objects"),
     "worker": N_("new worker"),
+    "module_call": N_("run a model"),
+    "optimizer_step": N_("optimizer step"),
+    "zero_grad": N_("clear gradients"),
+    "gc": N_("garbage collection"),
+}
+# Why a step failed, by events.ErrorKind; the exception's own English text follows.
+_ERROR_WORDS = {
+    "shape": N_("the shapes do not fit"),
+    "index": N_("the index is out of range"),
+    "missing": N_("the object is not there"),
+    "type": N_("the types do not fit"),
+    "interrupted": N_("it was interrupted"),
+    "unfinished": N_("it stopped before it finished"),
+    "other": N_("it raised an error"),
 }
 _KIND_WORDS = {"tensor": N_("tensor"), "parameter": N_("parameter"), "pointer": N_("pointer")}
 
@@ -32,8 +47,16 @@ class _Words:
     """The catalog of one language, with the phrases every sentence is made of."""
 
     def __init__(self, lang: str) -> None:
+        self.lang = lang
         self._ = translator(lang)
         self.ngettext: Ngettext = plural_translator(lang)
+
+    def number(self, value: int) -> str:
+        """A count in the view's digits (Bengali digits in bn); object ids never come here."""
+        return format_number(value, self.lang)
+
+    def operation(self, name: str) -> str:
+        return operation_word(name, self._)
 
     def thing(self, kind: str | None, obj_id: int | None) -> str:
         _ = self._
@@ -44,7 +67,7 @@ class _Words:
 
     def module(self, class_name: str, count: int) -> str:
         text = self.ngettext("{module} ({count} parameter)", "{module} ({count} parameters)", count)
-        return text.format(module=class_name, count=count)
+        return text.format(module=class_name, count=self.number(count))
 
     def message(self, m: MessageSent, what: str | None = None) -> str:
         _ = self._
@@ -62,7 +85,7 @@ class _Words:
                 sender=m.sender, receiver=m.receiver, what=what
             )
         return _("{sender} asked {receiver} to run {op}").format(
-            sender=m.sender, receiver=m.receiver, op=m.op
+            sender=m.sender, receiver=m.receiver, op=self.operation(m.op)
         )
 
     def stored(self, e: ObjectStored) -> str:
@@ -169,6 +192,80 @@ def _module(step: Step, w: _Words) -> str:
     return what
 
 
+def _holder(step: Step) -> str:
+    return str(step.detail.get("holder") or step.detail.get("worker") or "?")
+
+
+def _module_call(step: Step, w: _Words) -> str:
+    # One sentence for the whole call, however many commands its layers sent.
+    inputs = step.detail.get("inputs", ())
+    what = ", ".join(w.thing("tensor", int(i)) for i in inputs) if isinstance(inputs, tuple) else ""
+    module = str(step.detail.get("module", w._("module")))
+    ran = (
+        w._("{worker} ran {module} on {what}").format(worker=_holder(step), module=module, what=what)
+        if what
+        else w._("{worker} ran {module}").format(worker=_holder(step), module=module)
+    )
+    return _sentence([ran], (w.stored(e) for e in _of(step, ObjectStored)))
+
+
+def _count(step: Step) -> int:
+    count = step.detail.get("count", 0)
+    return count if isinstance(count, int) else 0
+
+
+def _optimizer_step(step: Step, w: _Words) -> str:
+    count = _count(step)
+    text = w.ngettext(
+        "{worker} ran an optimizer step ({optimizer}) on {count} parameter",
+        "{worker} ran an optimizer step ({optimizer}) on {count} parameters",
+        count,
+    )
+    return text.format(
+        worker=_holder(step), optimizer=step.detail.get("optimizer", "?"), count=w.number(count)
+    )
+
+
+def _zero_grad(step: Step, w: _Words) -> str:
+    count = _count(step)
+    text = w.ngettext(
+        "zero_grad: the gradient of {count} parameter on {worker} was cleared",
+        "zero_grad: the gradients of {count} parameters on {worker} were cleared",
+        count,
+    )
+    return text.format(worker=_holder(step), count=w.number(count))
+
+
+def _action(step: Step, w: _Words) -> str:
+    """What the learner asked for, as a short name: ``@ (matrix multiply)``, ``Linear(2 → 1)``."""
+    detail = step.detail
+    if step.op == "command" and "func" in detail:
+        return w.operation(str(detail["func"]))
+    if step.op == "module_call" and "module" in detail:
+        return str(detail["module"])
+    if step.op == "optimizer_step":
+        return w._("an optimizer step ({optimizer})").format(optimizer=detail.get("optimizer", "?"))
+    return w._(_OP_WORDS[step.op]) if step.op in _OP_WORDS else step.op
+
+
+def _failed(step: Step, w: _Words) -> str:
+    """``bob could not run @ (matrix multiply): the shapes do not fit (RuntimeError: ...)``."""
+    error = step.error
+    assert error is not None
+    # Where it failed: the last worker a message reached (the end of a chain), else the holder.
+    messages = _messages(step)
+    worker = messages[-1].receiver if messages else _holder(step)
+    action, reason = _action(step, w), w._(_ERROR_WORDS[error.kind])
+    if not error.type_name:
+        return w._("{worker} could not run {action}: {reason}").format(
+            worker=worker, action=action, reason=reason
+        )
+    original = f"{error.type_name}: {error.message}" if error.message else error.type_name
+    return w._("{worker} could not run {action}: {reason} ({error})").format(
+        worker=worker, action=action, reason=reason, error=original
+    )
+
+
 def _generic(step: Step, w: _Words) -> str:
     return _sentence(
         (w.message(m, _thing_of(step, w, m)) for m in _messages(step)),
@@ -179,15 +276,31 @@ def _generic(step: Step, w: _Words) -> str:
 def _batch(step: Step, w: _Words) -> str:
     # A fast loop's steps, grouped by the core: say how many operations of each kind ran.
     ops = step.detail.get("ops", {})
-    count = int(step.detail.get("count", 0))  # type: ignore[call-overload]
-    names = {"gc": w._("garbage collection")}
-    parts = ", ".join(f"{names.get(str(op), str(op))} ×{n}" for op, n in dict(ops).items())  # type: ignore[call-overload]
+    count = _count(step)
+    parts = ", ".join(
+        f"{_batch_word(str(key), w)} ×{w.number(int(n))}"
+        for key, n in dict(ops).items()  # type: ignore[call-overload]
+    )
     text = w.ngettext(
         "a fast loop ran {count} operation, grouped into one step: {ops}",
         "a fast loop ran {count} operations, grouped into one step: {ops}",
         count,
     )
-    return text.format(count=count, ops=parts)
+    return text.format(count=w.number(count), ops=parts)
+
+
+def _batch_word(key: str, w: _Words) -> str:
+    # Keys come from world.batch_key: a step op ("gc"), or "op:what" for a call ("command:add").
+    op, _colon, what = key.partition(":")
+    if op == "command" and what:
+        return w.operation(what)
+    if op == "module_call" and what:
+        return what
+    if op == "optimizer_step" and what:
+        return w._("an optimizer step ({optimizer})").format(optimizer=what)
+    if op in _OP_WORDS:
+        return w._(_OP_WORDS[op])
+    return w.operation(key)
 
 
 _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
@@ -202,6 +315,9 @@ _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
     "send_module": _module,
     "get_module": _module,
     "move_module": _module,
+    "module_call": _module_call,
+    "optimizer_step": _optimizer_step,
+    "zero_grad": _zero_grad,
 }
 
 
@@ -216,6 +332,8 @@ def narrate(step: Step, lang: str = "en") -> str:
     'me bob-কে টেন্সর #101 পাঠিয়েছে'
     """
     w = _Words(lang)
+    if step.error is not None:
+        return _failed(step, w)
     text = _NARRATORS.get(step.op, _generic)(step, w) or _generic(step, w)
     op = w._(_OP_WORDS[step.op]) if step.op in _OP_WORDS else step.op
     return text or w._("{op}: nothing changed").format(op=op)
