@@ -14,8 +14,8 @@ own step with its events and snapshot, which is what the batching saves (informa
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 
 import torch
@@ -60,10 +60,16 @@ def live_view_one_step_per_op(steps_recorded: list[int]) -> Iterator[None]:
         world.BURST_STEPS = saved
 
 
-def view_row(name: str, bob: sy.VirtualWorker, around: object, goal: Goal | None, how: str) -> Row:
+def view_row(
+    name: str,
+    bob: sy.VirtualWorker,
+    around: Callable[[], AbstractContextManager[object]],
+    goal: Goal | None,
+    how: str,
+) -> Row:
     x_ptr = torch.tensor([1.0, 2.0, 3.0]).send(bob)
     add = lambda x=x_ptr: x + x  # noqa: E731  (the result is dropped: its delete is a step too)
-    result = compare(add, add, calls=OPS, around_case=around)  # type: ignore[arg-type]
+    result = compare(add, add, calls=OPS, around_case=around)
     return Row(
         name,
         format_seconds(result.case_s * OPS),
