@@ -13,6 +13,7 @@ import syft_widgets as sy
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.helpers import reset_world
+from tests.recorded import SeedTutorial, record_seed_tutorial
 
 
 @dataclass
@@ -47,3 +48,9 @@ def steps(env: Env) -> Iterator[list[Step]]:
     yield recorded
     unsubscribe()
     WORLD.flush_steps()
+
+
+@pytest.fixture(scope="session")
+def seed_tutorial() -> SeedTutorial:
+    """The seed tutorial's steps, recorded once from the real core (see tests/recorded.py)."""
+    return record_seed_tutorial()

@@ -1,153 +1,230 @@
-"""The diagram of the Part 3 tutorial, step by step, read back from the DOT text."""
+"""The diagram of the Part 3 tutorial, step by step, read back from the DOT text.
+
+The tutorial's steps are recorded from the real core (tests/recorded.py); ids are the real ones.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from syft_widgets.diagram import to_dot
-from syft_widgets.diagram.samples import (
-    TUTORIAL_NAMES,
-    pointer,
-    synthetic_snapshot,
-    synthetic_step,
-    tensor,
-    tutorial_steps,
-)
 from syft_widgets.events import MessageSent, ObjectChanged, ObjectRemoved, ObjectStored, Step
+from syft_widgets.i18n import translator
 from syft_widgets.snapshot import WorkerView, WorldSnapshot
-from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot, render_svg, svg_texts
+from tests.builders import pointer, synthetic_snapshot, synthetic_step, tensor
+from tests.recorded import SEED_CELLS, Recorded, SeedTutorial
+from tests.test_diagram_support import label_text, parse_dot, render_svg, svg_texts
 
-STEPS = tutorial_steps()
-SEND_X, SEND_X_PTR, GET_X_PTR, GET_X, _, _, ADD, GET_Y, GET_Y2, _, MOVE, SEND_MODULE, GC = range(13)
-
-
-def draw(index: int, **kwargs):
-    step = STEPS[index]
-    kwargs.setdefault("names", TUTORIAL_NAMES)
-    return parse_dot(to_dot(step.snapshot, step=step, **kwargs))
+ME, BOB, ALICE = "cluster_me", "cluster_bob", "cluster_alice"
+BENGALI = re.compile("[\u0980-\u09ff]")
 
 
-def messages(dot):
-    """(sender's cluster, receiver's cluster, label) of every message arrow, in order."""
-    return dot.messages()
+def draw(r: Recorded, **kwargs):
+    kwargs.setdefault("names", r.names)
+    return parse_dot(to_dot(r.step.snapshot, step=r.step, **kwargs))
 
 
-def test_clusters_follow_snapshot_order_with_me_first():
-    dot = draw(SEND_X)
+def held_by(r: Recorded, worker: str, obj_id: int):
+    """The view of object ``obj_id`` in ``worker``'s store in the step's snapshot (core data)."""
+    [found] = [o for o in r.step.snapshot.worker(worker).objects if o.id == obj_id]
+    return found
+
+
+def test_clusters_follow_snapshot_order_with_me_first(seed_tutorial: SeedTutorial):
+    dot = draw(seed_tutorial.last("send x"))
     workers = [name for name in dot.clusters if name != "cluster_legend"]
-    assert workers == ["cluster_me", "cluster_bob", "cluster_alice"]
-    assert {dot.clusters[c]["id"] for c in workers} == {"cluster_me", "cluster_bob", "cluster_alice"}
+    assert workers == [ME, BOB, ALICE]
+    assert [dot.clusters[c]["id"] for c in workers] == workers
 
 
-def test_send_puts_tensor_on_bob_highlighted_and_pointer_on_me():
-    dot = draw(SEND_X)
-    assert "obj_101" in dot.in_cluster("cluster_bob")
-    assert dot.classes("obj_101") == {"tensor", "added"}
-    assert label_text(dot.nodes["obj_101"]["label"]) == ["tensor #101", "[1, 2, 3, 4]", "4 · int64"]
-    assert dot.cluster_of["obj_201"] == "cluster_me"
-    assert label_text(dot.nodes["obj_201"]["label"]) == ["x_ptr", "pointer #201", "→ bob:101"]
-    assert dot.edges_between("obj_201", "obj_101")
-    assert messages(dot) == [("cluster_me", "cluster_bob", "send object · 32 B")]
+def test_send_puts_tensor_on_bob_highlighted_and_pointer_on_me(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("send x")
+    x_ptr = r.pointers["x_ptr"]
+    x, p = f"obj_{x_ptr.id_at_location}", f"obj_{x_ptr.id}"
+    dot = draw(r)
+    assert dot.cluster_of[x] == BOB
+    assert dot.classes(x) == {"tensor", "added"}
+    assert label_text(dot.nodes[x]["label"]) == [
+        f"tensor #{x_ptr.id_at_location}",
+        "[1, 2, 3, 4]",
+        "4 · int64",
+    ]
+    assert dot.cluster_of[p] == ME
+    assert label_text(dot.nodes[p]["label"]) == [
+        "x_ptr",
+        f"pointer #{x_ptr.id}",
+        f"→ bob:{x_ptr.id_at_location}",
+    ]
+    assert dot.edges_between(p, x)
+    assert dot.messages() == [(ME, BOB, "send object · 32 B")]
 
 
-def test_sending_a_pointer_draws_the_chain_me_alice_bob():
-    dot = draw(SEND_X_PTR)
+def test_sending_a_pointer_draws_the_chain_me_alice_bob(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("send pointer")
+    x_ptr, outer = r.pointers["x_ptr"], r.pointers["pointer_to_x_ptr"]
+    assert (outer.location, outer.id_at_location) == ("alice", x_ptr.id)
+    dot = draw(r)
     # alice stores the pointer under its own id; me's x_ptr has the same id and gets a longer node id
-    assert dot.cluster_of["obj_201"] == "cluster_alice"
-    assert dot.classes("obj_201") == {"pointer", "added"}
-    assert dot.cluster_of["obj_201_me"] == "cluster_me"
-    assert dot.cluster_of["obj_202"] == "cluster_me"
-    assert label_text(dot.nodes["obj_202"]["label"])[0] == "pointer_to_x_ptr"
-    assert dot.edges_between("obj_202", "obj_201")  # me → alice
-    assert dot.edges_between("obj_201", "obj_101")  # alice → bob
-    assert "x_ptr" not in dot.nodes["obj_201"]["label"], "names belong to the local worker's pointers only"
-    assert messages(dot) == [("cluster_me", "cluster_alice", "send object")]
+    on_alice, x = f"obj_{x_ptr.id}", f"obj_{x_ptr.id_at_location}"
+    assert dot.cluster_of[on_alice] == ALICE
+    assert dot.classes(on_alice) == {"pointer", "added"}
+    assert dot.cluster_of[f"obj_{x_ptr.id}_me"] == ME
+    assert dot.cluster_of[f"obj_{outer.id}"] == ME
+    assert label_text(dot.nodes[f"obj_{outer.id}"]["label"])[0] == "pointer_to_x_ptr"
+    assert dot.edges_between(f"obj_{outer.id}", on_alice)  # me → alice
+    assert dot.edges_between(on_alice, x)  # alice → bob
+    assert dot.cluster_of[x] == BOB and "added" not in dot.classes(x), "the data did not move"
+    assert "x_ptr" not in dot.nodes[on_alice]["label"], "names belong to the local worker's pointers only"
+    assert dot.messages() == [(ME, ALICE, "send object")]
 
 
-def test_pointer_to_pointer_add_shows_two_hops_and_new_objects():
-    dot = draw(ADD)
-    assert messages(dot) == [
-        ("cluster_me", "cluster_alice", "__add__"),
-        ("cluster_alice", "cluster_bob", "__add__"),
-    ]
-    assert dot.cluster_of["obj_105"] == "cluster_bob"
-    assert dot.classes("obj_105") == {"tensor", "added"}
-    assert dot.cluster_of["obj_104"] == "cluster_alice"
-    assert dot.classes("obj_104") == {"pointer", "added"}
-    assert dot.edges_between("obj_206", "obj_104")
-    assert dot.edges_between("obj_104", "obj_105")
+def test_pointer_to_pointer_add_shows_two_hops_and_new_objects(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("add")
+    y = r.pointers["y"]
+    assert y.location == "alice"
+    total = held_by(r, "alice", y.id_at_location).id_at_location  # alice's pointer aims at the sum on bob
+    dot = draw(r)
+    assert dot.messages() == [(ME, ALICE, "add"), (ALICE, BOB, "add")]
+    assert dot.cluster_of[f"obj_{total}"] == BOB
+    assert dot.classes(f"obj_{total}") == {"tensor", "added"}
+    assert label_text(dot.nodes[f"obj_{total}"]["label"])[1] == "[2, 4, 6, 8, 10]"
+    assert dot.cluster_of[f"obj_{y.id_at_location}"] == ALICE
+    assert dot.classes(f"obj_{y.id_at_location}") == {"pointer", "added"}
+    assert dot.edges_between(f"obj_{y.id}", f"obj_{y.id_at_location}")
+    assert dot.edges_between(f"obj_{y.id_at_location}", f"obj_{total}")
 
 
-def test_first_get_brings_alices_pointer_home_as_a_move():
-    dot = draw(GET_Y)
-    assert dot.cluster_of["obj_104"] == "cluster_me"
-    assert dot.classes("obj_104") == {"pointer", "moved"}
-    assert not [n for n in dot.nodes if "removed" in dot.classes(n) and not n.startswith("legend")]
-    assert messages(dot) == [("cluster_me", "cluster_alice", "request object")]
+def chain(r: Recorded, var: str) -> tuple[int, int]:
+    """For a pointer variable me → alice → bob: the id of alice's pointer and of bob's tensor."""
+    on_alice = r.pointers[var].id_at_location
+    return on_alice, held_by(r, "alice", on_alice).id_at_location
 
 
-def test_second_get_leaves_a_ghost_where_the_tensor_was():
-    dot = draw(GET_Y2)
-    assert dot.cluster_of["obj_105"] == "cluster_bob"
-    assert dot.classes("obj_105") == {"tensor", "removed"}
-    assert "dashed" in dot.nodes["obj_105"]["style"]
-    assert label_text(dot.nodes["obj_105"]["label"]) == ["tensor #105", "removed"]
-    assert messages(dot) == [("cluster_me", "cluster_bob", "request object · 40 B")]
+def two_gets(seed_tutorial: SeedTutorial, cell: str) -> tuple[Recorded, Recorded]:
+    """The two steps of ``a.get().get()``: the first brings alice's pointer home, the second the data."""
+    first, second = seed_tutorial.in_cell(cell)
+    assert (first.step.op, second.step.op) == ("get", "get")
+    return first, second
 
 
-def test_move_goes_from_bob_to_alice_without_passing_through_me():
-    before, after = draw(MOVE - 1), draw(MOVE)
-    assert before.cluster_of["obj_107"] == "cluster_bob"
-    assert after.cluster_of["obj_107"] == "cluster_alice"  # same node id: the browser animates the move
-    assert after.classes("obj_107") == {"tensor", "moved"}
-    assert "obj_107" not in after.in_cluster("cluster_bob")
-    assert messages(after) == [
-        ("cluster_me", "cluster_bob", "remote_send"),
-        ("cluster_bob", "cluster_alice", "send object · 40 B"),
-    ]
-    assert after.edges_between("obj_208", "obj_107")
+def test_first_get_brings_alices_pointer_home_as_a_move(seed_tutorial: SeedTutorial):
+    first, _ = two_gets(seed_tutorial, "get y")
+    on_alice, _ = chain(seed_tutorial.last("add"), "y")
+    dot = draw(first)
+    assert dot.cluster_of[f"obj_{on_alice}"] == ME
+    assert dot.classes(f"obj_{on_alice}") == {"pointer", "moved"}
+    assert f"obj_{on_alice}" not in dot.in_cluster(ALICE)
+    assert dot.messages() == [(ME, ALICE, "request object"), (ALICE, ME, "reply")]
 
 
-def test_module_is_drawn_on_me_with_edges_to_its_parameter_pointers():
-    dot = draw(SEND_MODULE)
-    assert dot.cluster_of["module_300"] == "cluster_me"
-    assert label_text(dot.nodes["module_300"]["label"]) == ["Linear", "module #300", "→ bob"]
-    assert [a["label"] for a in dot.edges_between("module_300", "obj_311")] == ["weight"]
-    assert [a["label"] for a in dot.edges_between("module_300", "obj_312")] == ["bias"]
-    assert dot.classes("obj_301") == {"parameter", "added"}
-    assert "requires_grad" in dot.nodes["obj_301"]["label"]
-    assert dot.edges_between("obj_311", "obj_301")
+def test_second_get_leaves_a_ghost_where_the_tensor_was(seed_tutorial: SeedTutorial):
+    _, second = two_gets(seed_tutorial, "get y")
+    _, total = chain(seed_tutorial.last("add"), "y")
+    dot = draw(second)
+    node = f"obj_{total}"
+    assert dot.cluster_of[node] == BOB
+    assert dot.classes(node) == {"tensor", "removed"}
+    assert "dashed" in dot.nodes[node]["style"]
+    assert label_text(dot.nodes[node]["label"]) == [f"tensor #{total}", "removed"]
+    assert dot.messages() == [(ME, BOB, "request object"), (BOB, ME, "reply · 40 B")]
 
 
-@pytest.mark.parametrize("index", range(len(STEPS)), ids=[f"{s.index}-{s.op}" for s in STEPS])
-def test_every_node_edge_and_cluster_has_a_unique_prefixed_id(index):
-    step = STEPS[index]
-    dot = parse_dot(to_dot(step.snapshot, step=step, names=TUTORIAL_NAMES, id_prefix="v7_"))
-    ids = dot.all_ids()
-    assert len(ids) == len(set(ids))
-    assert all(i.startswith("v7_") for i in ids)
-    assert all(name.startswith("cluster_") for name in dot.clusters)
-    assert set(dot.nodes) == {a["id"] for a in dot.nodes.values()}, "node names equal their ids"
+def test_getting_p2p2x_twice_draws_the_same_two_hops(seed_tutorial: SeedTutorial):
+    first, second = two_gets(seed_tutorial, "get p2p2x")
+    on_alice, data = chain(seed_tutorial.last("chain"), "p2p2x")
+    dot = draw(first)
+    assert dot.cluster_of[f"obj_{on_alice}"] == ME and dot.classes(f"obj_{on_alice}") == {"pointer", "moved"}
+    assert dot.messages() == [(ME, ALICE, "request object"), (ALICE, ME, "reply")]
+    dot = draw(second)
+    assert dot.classes(f"obj_{data}") == {"tensor", "removed"} and dot.cluster_of[f"obj_{data}"] == BOB
+    assert dot.messages() == [(ME, BOB, "request object"), (BOB, ME, "reply · 40 B")]
 
 
-@pytest.mark.parametrize("index", range(len(STEPS)), ids=[f"{s.index}-{s.op}" for s in STEPS])
-def test_every_tutorial_step_lays_out_with_dot(index):
-    if not HAVE_DOT:
-        pytest.skip("the dot program is not installed")
-    step = STEPS[index]
-    for lang in ("en", "bn"):
-        render_svg(to_dot(step.snapshot, step=step, names=TUTORIAL_NAMES, lang=lang))
+def test_move_goes_from_bob_to_alice_without_passing_through_me(seed_tutorial: SeedTutorial):
+    sent, moved = seed_tutorial.last("send x again"), seed_tutorial.last("move")
+    x_before, x_after = sent.pointers["x"], moved.pointers["x"]
+    assert (x_before.location, x_after.location) == ("bob", "alice")
+    assert (x_after.id, x_after.id_at_location) == (x_before.id, x_before.id_at_location)
+    node = f"obj_{x_after.id_at_location}"
+    before, after = draw(sent), draw(moved)
+    assert before.cluster_of[node] == BOB
+    assert after.cluster_of[node] == ALICE  # same node id: the browser animates the move
+    assert after.classes(node) == {"tensor", "moved"}
+    assert node not in after.in_cluster(BOB)
+    assert after.messages() == [(ME, BOB, "move"), (BOB, ALICE, "send object · 40 B")]
+    assert after.edges_between(f"obj_{x_after.id}", node)
 
 
-def test_bengali_diagram_uses_catalog_words():
-    dot = draw(GET_Y2, lang="bn")
-    assert label_text(dot.nodes["obj_105"]["label"]) == ["টেন্সর #105", "মুছে গেছে"]
-    assert messages(dot) == [("cluster_me", "cluster_bob", "অবজেক্ট চাওয়া · ৪০ বাইট")]
-    assert dot.clusters["cluster_legend"]["label"] == "চিহ্নের ব্যাখ্যা"
+def test_module_is_drawn_on_me_with_edges_to_its_parameter_pointers(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("send model")
+    [module] = r.step.snapshot.modules
+    pointers = {p.id: p for p in r.step.snapshot.worker("me").pointers}
+    dot = draw(r)
+    node = f"module_{module.id}"
+    assert dot.cluster_of[node] == ME
+    assert label_text(dot.nodes[node]["label"]) == ["Linear", f"module #{module.id}", "→ bob"]
+    assert [name for name, _ in module.parameters] == ["weight", "bias"]
+    for name, pointer_id in module.parameters:
+        assert [a["label"] for a in dot.edges_between(node, f"obj_{pointer_id}")] == [name]
+        param = f"obj_{pointers[pointer_id].id_at_location}"
+        assert dot.cluster_of[param] == BOB
+        assert dot.classes(param) == {"parameter", "added"}
+        assert "requires_grad" in dot.nodes[param]["label"]
+        assert dot.edges_between(f"obj_{pointer_id}", param)
+    assert dot.messages() == [(ME, BOB, "send object · 8 B"), (ME, BOB, "send object · 4 B")]
 
 
-def test_legend_explains_kinds_and_highlights_and_can_be_left_out():
-    dot = draw(SEND_X)
+def test_deleting_the_last_pointer_deletes_the_data_where_it_moved(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("del x")
+    x = seed_tutorial.last("move").pointers["x"]
+    dot = draw(r)
+    assert dot.classes(f"obj_{x.id_at_location}") == {"tensor", "removed"}
+    assert dot.cluster_of[f"obj_{x.id_at_location}"] == ALICE
+    assert f"obj_{x.id}" not in dot.nodes, "the deleted pointer is gone from me"
+    assert dot.messages() == [(ME, ALICE, "delete object")]
+
+
+CELLS = [name for name, _ in SEED_CELLS]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_node_edge_and_cluster_has_a_unique_prefixed_id(seed_tutorial: SeedTutorial, cell):
+    for r in seed_tutorial.in_cell(cell):
+        dot = parse_dot(to_dot(r.step.snapshot, step=r.step, names=r.names, id_prefix="v7_"))
+        ids = dot.all_ids()
+        assert len(ids) == len(set(ids))
+        assert all(i.startswith("v7_") for i in ids)
+        assert all(name.startswith("cluster_") for name in dot.clusters)
+        assert set(dot.nodes) == {a["id"] for a in dot.nodes.values()}, "node names equal their ids"
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_tutorial_step_lays_out_with_dot(seed_tutorial: SeedTutorial, cell):
+    recorded = seed_tutorial.in_cell(cell)
+    assert recorded, f"{cell} recorded no step"
+    for r in recorded:
+        for lang in ("en", "bn"):
+            render_svg(to_dot(r.step.snapshot, step=r.step, names=r.names, lang=lang))
+
+
+def test_bengali_diagram_uses_catalog_words(seed_tutorial: SeedTutorial):
+    _, second = two_gets(seed_tutorial, "get y")
+    _, total = chain(seed_tutorial.last("add"), "y")
+    dot = draw(second, lang="bn")
+    _ = translator("bn")
+    words = [_("tensor"), _("removed"), _("request object"), _("reply"), _("Legend")]
+    assert all(BENGALI.search(w) for w in words), f"the catalog translates every word: {words}"
+    assert label_text(dot.nodes[f"obj_{total}"]["label"]) == [f"{_('tensor')} #{total}", _("removed")]
+    reply = _("{label} · {nbytes} B").format(label=_("reply"), nbytes="৪০")  # sizes in Bengali digits
+    assert dot.messages() == [(ME, BOB, _("request object")), (BOB, ME, reply)]
+    assert dot.clusters["cluster_legend"]["label"] == _("Legend")
+
+
+def test_legend_explains_kinds_and_highlights_and_can_be_left_out(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("send x")
+    dot = draw(r)
     legend = {
         label_text(dot.nodes[n]["label"])[0]
         for n in dot.in_cluster("cluster_legend")
@@ -165,7 +242,7 @@ def test_legend_explains_kinds_and_highlights_and_can_be_left_out():
         "offline",
     }
     assert any(a.get("label") == "message" for _, _, a in dot.edges)
-    assert "cluster_legend" not in draw(SEND_X, legend=False).clusters
+    assert "cluster_legend" not in draw(r, legend=False).clusters
 
 
 def test_offline_worker_is_dashed_and_labelled():
@@ -244,15 +321,14 @@ def test_object_stored_then_removed_in_one_step_is_a_ghost_not_an_addition():
     assert dot.classes("obj_3") == {"tensor", "removed"}
 
 
-def test_unknown_language_is_refused_with_the_choices():
+def test_unknown_language_is_refused_with_the_choices(seed_tutorial: SeedTutorial):
     with pytest.raises(ValueError, match=r"'fr'.*'en', 'bn'"):
-        to_dot(STEPS[0].snapshot, lang="fr")
+        to_dot(seed_tutorial[0].step.snapshot, lang="fr")
 
 
-def test_svg_shows_bengali_labels_as_text():
-    if not HAVE_DOT:
-        pytest.skip("the dot program is not installed")
-    step = STEPS[SEND_X]
-    texts = svg_texts(render_svg(to_dot(step.snapshot, step=step, lang="bn", names=TUTORIAL_NAMES)))
-    assert "টেন্সর #101" in texts
+def test_svg_shows_bengali_labels_as_text(seed_tutorial: SeedTutorial):
+    r = seed_tutorial.last("send x")
+    x_ptr = r.pointers["x_ptr"]
+    texts = svg_texts(render_svg(to_dot(r.step.snapshot, step=r.step, lang="bn", names=r.names)))
+    assert f"টেন্সর #{x_ptr.id_at_location}" in texts
     assert "x_ptr" in texts

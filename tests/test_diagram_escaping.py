@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from syft_widgets.diagram import to_dot
 from syft_widgets.diagram.labels import MAX_TEXT
-from syft_widgets.diagram.samples import pointer
 from syft_widgets.events import MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
+from tests.builders import pointer
 from tests.test_diagram_support import label_text, parse_dot, render_svg, svg_texts
 
 SVG = "{http://www.w3.org/2000/svg}"
