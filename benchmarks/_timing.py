@@ -218,7 +218,7 @@ class Table:
     def lines(self) -> Iterator[str]:
         table = [HEADER, *(row.cells() for row in self.rows)]
         widths = [max(len(cells[i]) for cells in table) for i in range(len(HEADER))]
-        yield f"## {self.title}"
+        yield f"{self.title}:"
         yield machine_line()
         yield ""
         for n, cells in enumerate(table):
