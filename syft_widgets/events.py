@@ -23,6 +23,7 @@ __all__ = [
     "ObjectStored",
     "Step",
     "StepError",
+    "StepOp",
     "error_kind",
 ]
 
@@ -122,6 +123,28 @@ class StepError:
 UNFINISHED = StepError("", "", "unfinished")
 
 
+# What a step is: one thing the learner did. "internal" is torch acting on its own (a property read,
+# a grad write): it folds into the step that caused it and is never a step of its own.
+StepOp = Literal[
+    "send",
+    "get",
+    "move",
+    "remote_get",
+    "command",
+    "module_call",
+    "optimizer_step",
+    "zero_grad",
+    "send_module",
+    "get_module",
+    "move_module",
+    "clear",
+    "gc",
+    "worker",
+    "batch",
+    "internal",
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One user-level operation and everything it caused.
@@ -130,9 +153,20 @@ class Step:
     call on pointers, ``{"func": "add"}``), "module_call" (one top-level ``model(data)``),
     "optimizer_step", "zero_grad", "send_module", "get_module", "move_module", "clear", "gc",
     "worker", or "batch" (a fast loop's steps, grouped). What torch does underneath folds into the
-    step that caused it. ``detail`` holds the step's parameters; ``snapshot`` is the world right
-    after the step. ``error`` is set when the step failed: the exception still reached the learner,
-    and the snapshot shows what the stores hold (a failed command changes none).
+    step that caused it. ``snapshot`` is the world right after the step.
+
+    ``detail`` holds the step's parameters, under these keys: ``destination`` (where data goes:
+    send, move, send_module, move_module), ``source`` (where it came from: move, move_module),
+    ``holder`` (the worker that holds the data and runs the call: get, remote_get, command,
+    module_call, optimizer_step, zero_grad, get_module, gc), ``owner`` (the worker that asked),
+    ``worker`` (the worker a worker or clear step is about), ``kind`` (send: tensor, parameter or
+    pointer), ``func`` (command: the torch function), ``module`` (module_call: ``Linear(2 → 1)``;
+    send_module and friends: the class), ``inputs`` (module_call: ids of its pointer arguments
+    where the data is), ``optimizer`` and ``count`` (the optimizer's class and how many parameters
+    it holds there), and for a batch ``count`` and ``ops`` (see ``world.batch_key``).
+
+    ``error`` is set when the step failed: the exception still reached the learner, and the
+    snapshot shows what the stores hold (a failed command changes none).
     """
 
     index: int

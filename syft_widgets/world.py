@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType, MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import UnknownWorkerError, WorkerIdConflictError
-from .events import UNFINISHED, Event, EventBus, Step, StepError
+from .events import UNFINISHED, Event, EventBus, Step, StepError, StepOp
 from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ __all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "INTERNAL", "WORLD", 
 
 # The op of what torch does by itself: property reads (is_sparse, is_leaf), grad and data writes.
 # It is never a step of its own, nor a word in a batch; inside a step it folds in with its messages.
-INTERNAL = "internal"
+INTERNAL: Final = "internal"
 NO_DETAIL: Mapping[str, object] = MappingProxyType({})
 
 # A fast loop would otherwise pay for an event list and a snapshot on every step. Past BURST_STEPS
@@ -160,7 +160,7 @@ class World:
             self._step_events.append(event)
         self.bus.emit(event)
 
-    def begin_step(self, op: str, detail: Mapping[str, object]) -> None:
+    def begin_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
         """Open a user-level step; nested calls (a worker forwarding a command) join the open one.
 
         ``op`` INTERNAL marks what torch does by itself (a property read such as ``is_sparse``, a
@@ -216,7 +216,7 @@ class World:
     # closing hook does not run when the call raises a KeyboardInterrupt, or an optimizer step
     # raises anything; such a step is found abandoned (its torch frame has left the stack) and
     # closed as failed the next time a step begins, so it never swallows the steps after it.
-    def open_torch_step(self, owner: object, op: str, detail: Callable[[], Mapping[str, object]]) -> None:
+    def open_torch_step(self, owner: object, op: StepOp, detail: Callable[[], Mapping[str, object]]) -> None:
         """Open a step for a call torch announced; ``detail`` is built only for an outermost step."""
         frame = sys._getframe(2)  # the torch function that called the hook
         self.begin_step(op, detail() if self._depth == 0 and self.bus.wants_steps else NO_DETAIL)
@@ -301,7 +301,7 @@ class World:
                 watcher(self._steps_watched)
 
     @contextmanager
-    def step(self, op: str, always: bool = False, **detail: object) -> Iterator[None]:
+    def step(self, op: StepOp, always: bool = False, **detail: object) -> Iterator[None]:
         self.begin_step(op, detail)
         try:
             yield
