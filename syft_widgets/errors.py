@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "InvalidRayOptionsError",
     "InvalidTensorForRemoteGet",
     "InvalidWorkerIdError",
     "NotAPointerError",
@@ -85,6 +86,10 @@ class UnsupportedRemoteValueError(SyftWidgetsError, TypeError):
 
 class WorkerOfflineError(SyftWidgetsError, ConnectionError):
     """A worker in another process stopped answering."""
+
+
+class InvalidRayOptionsError(SyftWidgetsError, ValueError):
+    """A ``ray_options`` entry a worker's actor cannot use, or one Ray itself refuses."""
 
 
 class NotAPointerError(SyftWidgetsError, AttributeError):

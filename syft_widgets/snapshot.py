@@ -50,13 +50,17 @@ class ModuleView:
 
 @dataclass(frozen=True, slots=True)
 class WorkerView:
-    """One worker: its store (``objects``, insertion order) and, for the local worker, live pointers."""
+    """One worker: its store (``objects``, insertion order) and, for the local worker, live pointers.
+
+    ``placement`` says where a worker in another process runs (a Ray worker: its node's short id).
+    """
 
     id: str
     kind: Literal["local", "virtual", "ray"]
     online: bool
     objects: tuple[ObjectView, ...]
     pointers: tuple[ObjectView, ...] = ()
+    placement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,7 +320,14 @@ class World:
             if worker is self.local_worker:
                 pointers = tuple(p.object_view() for p in self.local_pointers()) + tuple(self._spent_views)
             views.append(
-                WorkerView(str(worker.id), worker.kind, worker.online, worker.object_views(), pointers)
+                WorkerView(
+                    str(worker.id),
+                    worker.kind,
+                    worker.online,
+                    worker.object_views(),
+                    pointers,
+                    getattr(worker, "placement", None),  # where a Ray worker runs, for its badge
+                )
             )
         return WorldSnapshot(tuple(views), self._module_views())
 

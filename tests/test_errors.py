@@ -149,6 +149,13 @@ CASES = [
     ("worker-id-empty", "", "sy.VirtualWorker(hook, id='')", e.InvalidWorkerIdError, r"id='bob'"),
     ("worker-id-bool", "", "sy.VirtualWorker(hook, id=True)", e.InvalidWorkerIdError, r"True"),
     (
+        "ray-worker-option-it-cannot-use",
+        "",
+        "sy.RayWorker(hook, id='carol', ray_options={'max_concurrency': 4})",
+        e.InvalidRayOptionsError,
+        r"'max_concurrency'.*one message at a time",
+    ),
+    (
         "worker-id-of-another-type",
         "",
         "OtherWorker(hook, id='bob')",

@@ -183,6 +183,8 @@ class _Drawing:
         if not w.online:
             attrs.update(style.OFFLINE)
             label = _("{worker} (offline)").format(worker=label)
+        if w.placement:  # the badge: where a worker in another process runs
+            label = join_lines([label, _("Ray · node {node}").format(node=safe_text(w.placement))])
         with self.graph.subgraph(name=c.name) as sub:
             sub.attr(id=c.dom_id, label=label, **attrs)
             sub.node(c.anchor, id=c.anchor, **style.ANCHOR)

@@ -2,23 +2,26 @@
 
 The actor's process has its own ``WORLD``. Other workers are reached through ``RayWorker`` proxies
 that a resolver creates on first use, so a ``move`` goes from this actor straight to the other one.
+Deletes this worker's handling causes elsewhere (a chain alice -> bob) are not sent from here: they
+travel back with the reply as its cascade, and the driver delivers them (see ``worker.py``).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Hashable
 from typing import Any
 
 import torch
 
-from .. import codec
 from .. import messages as m
 from ..events import Event
 from ..views import view_of
 from ..workers import BaseWorker
 from ..world import WORLD
 from . import envelope
+from .deletes import collecting_cascade
 
 __all__ = ["HostedWorker", "WorkerHost"]
 
@@ -38,51 +41,84 @@ class WorkerHost:
         worker.in_actor()
         WORLD.resolvers.append(worker.attach_running)
         self.worker = HostedWorker(None, id=worker_id)
+        # Ray starts every worker process from its node's raylet. When the node dies the raylet
+        # goes first and this process is re-parented; it lingers a moment before Ray ends it, and
+        # must not take on work in that moment (a move into it would be lost with it).
+        self._parent = os.getppid()
 
-    def pid(self) -> int:
-        return os.getpid()
+    def whereabouts(self) -> bytes:
+        """(process id, Ray node id, host name): where this worker runs, for the diagram's badge."""
+        ray = _ray()
+        return envelope.ok((os.getpid(), ray.get_runtime_context().get_node_id(), socket.gethostname()))
 
     def handle(self, data: bytes) -> bytes:
         """Handle one encoded request: forget its batched deletes, then answer its message."""
+        if self._node_died():
+            return envelope.gone("its Ray node died")
         events: list[Event] = []
         unsubscribe = None
-        try:
-            sender, listening, deletes, message = envelope.open_request(data)
-            if deletes:
-                self.forget(deletes)
-            if listening:
-                unsubscribe = WORLD.bus.subscribe(events.append)
-            return envelope.ok(self.worker.receive(message, sender), events)
-        except Exception as exc:  # every failure travels back to the caller as data
-            return envelope.failed(exc, events)
-        finally:
-            if unsubscribe is not None:
-                unsubscribe()
-
-    def forget(self, obj_ids: tuple[int, ...] | list[int]) -> None:
-        """Garbage collection from dead pointers; an id already gone is fine."""
-        for obj_id in obj_ids:
+        with collecting_cascade() as cascade:
             try:
-                self.worker.receive(m.DeleteObject(int(obj_id)), "gc")
-            except Exception:  # a failed delete must not stop the others
-                pass
+                sender, listening, pending, message = envelope.open_request(data)
+                if pending:
+                    self._forget(pending)
+                if listening:
+                    unsubscribe = WORLD.bus.subscribe(events.append)
+                value = self.worker.receive(message, sender)
+            except Exception as exc:  # every failure travels back to the caller as data
+                return envelope.failed(exc, events, tuple(cascade))
+            finally:
+                if unsubscribe is not None:
+                    unsubscribe()
+        return envelope.ok(value, events, tuple(cascade))
+
+    def forget(self, obj_ids: tuple[int, ...]) -> bytes:
+        """Garbage collection from dead pointers; answers with the deletes it caused elsewhere."""
+        return self._read(obj_ids, lambda: None)
 
     def views(self, deletes: tuple[int, ...] = ()) -> bytes:
         """What this worker holds, as object views (for diagrams and ``repr``)."""
-        if deletes:
-            self.forget(deletes)
-        return codec.encode(self.worker.object_views())
+        return self._read(deletes, self.worker.object_views)
 
     def objects(self, deletes: tuple[int, ...] = ()) -> bytes:
         """A copy of the store for ``worker._objects``: tensors as copies, pointers as descriptions."""
-        if deletes:
-            self.forget(deletes)
-        entries: list[tuple[int, Any]] = []
-        for key, obj in self.worker.object_store.items():
-            if getattr(obj, "is_pointer", False):
-                entries.append((key, obj.describe()))  # type: ignore[attr-defined]
-            elif isinstance(obj, torch.Tensor):
-                entries.append((key, obj))
-            else:
-                entries.append((key, view_of(key, obj)))
-        return codec.encode(tuple(entries))
+
+        def entries() -> tuple[tuple[int, Any], ...]:
+            found: list[tuple[int, Any]] = []
+            for key, obj in self.worker.object_store.items():
+                if getattr(obj, "is_pointer", False):
+                    found.append((key, obj.describe()))  # type: ignore[attr-defined]
+                elif isinstance(obj, torch.Tensor):
+                    found.append((key, obj))
+                else:
+                    found.append((key, view_of(key, obj)))
+            return tuple(found)
+
+        return self._read(deletes, entries)
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _read(self, deletes: tuple[int, ...], read: Any) -> bytes:
+        """Apply ``deletes`` first, so the answer reflects every delete sent so far, then ``read()``."""
+        if self._node_died():
+            return envelope.gone("its Ray node died")
+        with collecting_cascade() as cascade:
+            if deletes:
+                self._forget(deletes)
+            value = read()
+        return envelope.ok(value, (), tuple(cascade))
+
+    def _forget(self, obj_ids: tuple[int, ...] | list[int]) -> None:
+        for obj_id in obj_ids:
+            try:
+                self.worker.receive(m.DeleteObject(int(obj_id)), "gc")
+            except Exception:  # a failed delete must not stop the others; an id already gone is fine
+                pass
+
+    def _node_died(self) -> bool:
+        return os.getppid() != self._parent
+
+
+def _ray() -> Any:
+    from .session import require_ray
+
+    return require_ray()

@@ -22,6 +22,7 @@ __all__ = [
     "init",
     "init_in_actor",
     "is_active",
+    "loopback_only",
     "on_shutdown",
     "require_ray",
     "settings",
@@ -39,6 +40,9 @@ class Settings:
 
     def __init__(self) -> None:
         self.timeout_s = 60.0  # longest wait for one operation before the worker counts as offline
+        self.start_timeout_s = (
+            60.0  # longest wait for a new worker actor to start (its process imports torch)
+        )
         self.probe_timeout_s = 2.0  # wait for a diagram's look at a worker (online, object views)
         # With a live view open, a garbage-collection delete waits this long for the actor's events
         # so the diagram can draw the removal; 0 makes it pure fire-and-forget (the removal then
@@ -95,7 +99,7 @@ def init(address: str | None = None) -> None:
             return
         common: dict[str, Any] = dict(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
         if address is None:
-            with _loopback_only(ray):
+            with loopback_only(ray):
                 ray.init(
                     address="local",  # a fresh local instance, never a cluster named by RAY_ADDRESS
                     num_cpus=settings.num_cpus,
@@ -110,6 +114,11 @@ def init(address: str | None = None) -> None:
             except RuntimeError:
                 ray.shutdown()
                 raise
+        elif _is_loopback(address) and not address.startswith("ray://"):
+            # A cluster on this machine (e.g. ray.cluster_utils.Cluster): join it on 127.0.0.1 too.
+            with loopback_only(ray):
+                ray.init(address=address, _node_ip_address="127.0.0.1", **common)
+            check_loopback(ray)
         else:
             ray.init(address=address, **common)
         _active = True
@@ -118,8 +127,19 @@ def init(address: str | None = None) -> None:
             _atexit_registered = True
 
 
+def _is_loopback(address: str) -> bool:
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name, or "auto"
+        return False
+
+
 @contextmanager
-def _loopback_only(ray: Any) -> Iterator[None]:
+def loopback_only(ray: Any) -> Iterator[None]:
+    """Within this block, Ray processes started here (ray.init, a test's Cluster) bind to 127.0.0.1."""
     # Ray replaces a loopback node address by the machine's network address unless "clusters" are
     # disabled (as it does on macOS and Windows); then every Ray process binds to 127.0.0.1. The
     # child processes read the variable from their environment, the driver from a module constant

@@ -2,37 +2,32 @@
 
 The object here is a proxy. ``receive`` encodes the message, hands it to the actor and decodes the
 reply; the actor's events come back with the reply and are announced here, so diagrams draw a Ray
-worker like a virtual one. Garbage collection never waits: deletes ride along with the next message
-to the same actor, or go out on their own without waiting for an answer.
+worker like a virtual one. Garbage collection lives in ``deletes.py``: it never waits in a loop, and
+every read of a store first delivers every pending delete, cascades included.
 """
 
 from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
-from .. import codec
 from .. import messages as m
 from ..errors import UnsupportedRemoteValueError, WorkerOfflineError
 from ..snapshot import ObjectView
 from ..workers import BaseWorker, WorkerKind, _check_worker_id
 from ..world import WORLD
-from . import envelope, session
+from . import deletes, envelope, session
+from .options import check_feasible, check_options
 
 __all__ = ["RayWorker", "actor_class", "actor_name", "attach_running", "in_actor"]
 
-_DELETE_BATCH = 32  # pending deletes per actor before they are sent on their own
-_batch_deletes = True  # the driver batches; inside an actor, deletes go out at once (see in_actor)
 _actor_class: Any = None
 _proxies: weakref.WeakSet[RayWorker] = weakref.WeakSet()
-# Ray ends a non-detached actor once its creator holds no handle to it; proxies come and go (a cell
-# re-run replaces bob), so the session keeps one handle per actor until shutdown.
-_handles: dict[str, Any] = {}
-_pending: dict[str, list[int]] = {}  # actor name -> ids to delete with its next message
-_probe: dict[str, tuple[int, tuple[ObjectView, ...]]] = {}  # actor name -> (era, views) of an online check
+_probe: dict[str, tuple[int, tuple[ObjectView, ...]]] = {}  # actor key -> (era, views) of an online check
 _era = 0  # bumped by every message, so a cached probe is never reused after a change
+_in_actor = False
 
 
 def actor_name(worker_id: Hashable) -> str:
@@ -53,9 +48,10 @@ def actor_class() -> Any:
 
 
 def in_actor() -> None:
-    """Called in a worker actor: deletes there go out at once, since no later message may come."""
-    global _batch_deletes
-    _batch_deletes = False
+    """Called in a worker actor: its deletes travel back to the driver with its replies."""
+    global _in_actor
+    _in_actor = True
+    deletes.in_actor()
     session.init_in_actor()
 
 
@@ -71,33 +67,60 @@ def attach_running(worker_id: Hashable) -> BaseWorker | None:
     return RayWorker._attach(worker_id, handle)
 
 
-def _start_or_attach(ray: Any, worker_id: Hashable, name: str, attempts: int = 4) -> tuple[Any, int]:
-    """(handle, pid) of the running actor ``name``, started if there is none.
+def actor_key(handle: Any) -> str:
+    """One actor's identity: a worker started again under the same name is another actor."""
+    return str(handle._actor_id.hex())
 
-    get_if_exists makes a second RayWorker with the same id (here or in another process) attach.
-    Right after an actor died its name may still be taken for a moment: then wait and start anew.
+
+Whereabouts = tuple[int, str, str]  # (process id, Ray node id, host name)
+
+
+def _start_or_attach(ray: Any, worker_id: Hashable, options: Mapping[str, Any]) -> tuple[Any, Whereabouts]:
+    """(handle, whereabouts) of the running actor for ``worker_id``, started if there is none.
+
+    get_if_exists makes a second RayWorker with the same id (here or in another process) attach. An
+    actor whose node just died may still hold the name (Ray notices a dead node only after its
+    health checks): such an actor is ended for good, which frees the name, and a new one started.
     """
+    name = actor_name(worker_id)
     error: Exception | None = None
-    for attempt in range(attempts):
+    for attempt in range(4):
         handle = (
             actor_class()
-            .options(name=name, namespace=session.NAMESPACE, get_if_exists=True)
+            .options(name=name, namespace=session.NAMESPACE, get_if_exists=True, **options)
             .remote(worker_id)
         )
         try:
-            return handle, int(ray.get(handle.pid.remote(), timeout=session.settings.timeout_s))
-        except ray.exceptions.RayActorError as exc:
-            # Ray keeps a dead actor's name while this process holds handles to it: drop them all.
-            error, handle = exc, None
-            _forget_actor(name)
-            time.sleep(0.2 * (attempt + 1))
+            reply = ray.get(handle.whereabouts.remote(), timeout=session.settings.start_timeout_s)
+            return handle, _whereabouts(envelope.open_reply(reply).value)
+        except (envelope.NodeGone, ray.exceptions.RayActorError) as exc:
+            error = exc
+        except ray.exceptions.GetTimeoutError:
+            error = TimeoutError(f"no answer within {session.settings.start_timeout_s:g} s")
         except Exception as exc:  # any other failure to start is reported at once
             error = exc
             break
+        _end(ray, handle)
+        time.sleep(0.2 * attempt)
     raise WorkerOfflineError(
-        f"Ray worker {worker_id!r} did not start: {str(error).splitlines()[0] if error else ''}. Check "
-        "that Ray works (python -c 'import ray; ray.init()'), then try again."
+        f"Ray worker {worker_id!r} did not start: {str(error).splitlines()[0] if error else ''}. Check that "
+        "Ray works (python -c 'import ray; ray.init()') and that a node can place it, then try again."
     )
+
+
+def _end(ray: Any, handle: Any) -> None:
+    """End an actor that cannot serve, and forget it, so its name is free for a new one."""
+    deletes.forget_actor(actor_key(handle))
+    _mark_offline(actor_key(handle))
+    try:
+        ray.kill(handle, no_restart=True)
+    except Exception:  # already gone
+        pass
+
+
+def _whereabouts(value: Any) -> Whereabouts:
+    pid, node_id, host = value
+    return int(pid), str(node_id), str(host)
 
 
 class RayWorker(BaseWorker):
@@ -105,52 +128,62 @@ class RayWorker(BaseWorker):
 
     ``sy.RayWorker(hook, id="bob")`` starts the actor, or attaches to the running actor named
     ``syft_widgets:bob``. By default Ray runs on this machine, reachable from 127.0.0.1 only;
-    ``address=`` joins an existing (trusted, authenticated) cluster instead.
+    ``address=`` joins an existing (trusted, authenticated) cluster instead, and ``ray_options``
+    places the actor there in Ray's own terms, e.g. ``{"resources": {"site_bob": 1}}`` or
+    ``{"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False)}``.
     """
 
     worker_kind: ClassVar[WorkerKind] = "ray"
-    _pid: int | None
+    _where: Whereabouts | None
 
-    def __init__(self, hook: Any, id: Hashable = 0, address: str | None = None) -> None:
+    def __init__(
+        self,
+        hook: Any,
+        id: Hashable = 0,
+        address: str | None = None,
+        ray_options: Mapping[str, Any] | None = None,
+    ) -> None:
         worker_id = _check_worker_id(id)
+        options = check_options(ray_options)  # before Ray starts: a typo costs nothing
         ray = session.require_ray()
         session.init(address)
         _register_resolver()
-        name = actor_name(worker_id)
-        handle, self._pid = _start_or_attach(ray, worker_id, name)
-        _handles.setdefault(name, handle)
-        self._setup(handle, name)
+        check_feasible(ray, options)
+        handle, self._where = _start_or_attach(ray, worker_id, options)
+        self._setup(handle)
         super().__init__(hook, id=worker_id)
 
     @classmethod
     def _attach(cls, worker_id: Hashable, handle: Any) -> RayWorker:
         worker = cls.__new__(cls)
-        worker._setup(handle, actor_name(worker_id))
-        worker._pid = None
+        worker._setup(handle)
+        worker._where = None
         BaseWorker.__init__(worker, None, id=worker_id)
         return worker
 
-    def _setup(self, handle: Any, name: str) -> None:
+    def _setup(self, handle: Any) -> None:
         self._actor = handle
-        self._name = name
+        self._key = actor_key(handle)
         self._dead = False
+        self._why_offline = ""
+        deletes.keep_handle(self._key, handle)
         _proxies.add(self)
 
     # --- what users and diagrams see -----------------------------------------------------------
     @property
     def online(self) -> bool:
-        """False once the actor's process is gone; asks the actor (the answer is reused by object_views)."""
+        """False once the actor's process or node is gone; asks the actor (object_views reuses the answer)."""
         if self._dead:
             return False
         try:
-            _probe[self._name] = (_era, self._fetch_views())
+            _probe[self._key] = (_era, self._fetch_views())
         except WorkerOfflineError:
             return False
         return True
 
     def object_views(self) -> tuple[ObjectView, ...]:
         """What the actor holds; () when it is offline, since diagrams must never raise."""
-        cached = _probe.pop(self._name, None)
+        cached = _probe.pop(self._key, None)
         if cached is not None and cached[0] == _era:
             return cached[1]
         try:
@@ -162,16 +195,18 @@ class RayWorker(BaseWorker):
     def _objects(self) -> dict[int, object]:
         """A snapshot of the actor's store: tensors are copies, pointers are read-only (never collected).
 
-        An offline worker holds nothing anyone can reach, so it shows ``{}`` rather than raising.
+        It reflects every delete made so far, cascades included. An offline worker holds nothing
+        anyone can reach, so it shows ``{}`` rather than raising.
         """
         if self._dead:
             return {}
-        reply = self._call("objects", self._take_deletes(), timeout=session.settings.timeout_s)
-        entries = codec.decode(reply)
+        deletes.settle()
+        reply = self._call("objects", deletes.take(self._key), timeout=session.settings.timeout_s)
+        self._after(reply)
         from ..pointers import make_pointer
 
         found: dict[int, object] = {}
-        for key, obj in entries:
+        for key, obj in reply.value:
             if isinstance(obj, m.PointerDescription):
                 location = WORLD.worker(obj.location)
                 obj = make_pointer(self, location, obj.id_at_location, obj.meta, ptr_id=key, gc=False,
@@ -190,13 +225,41 @@ class RayWorker(BaseWorker):
 
     @property
     def pid(self) -> int | None:
-        """The process id of the actor (None when attached to an actor started elsewhere)."""
-        return self._pid
+        """The process id of the actor (on its node); None if it never answered."""
+        where = self._whereabouts()
+        return where[0] if where else None
+
+    @property
+    def node_id(self) -> str | None:
+        """The id of the Ray node the actor runs on (``ray.nodes()`` lists them); None if unknown."""
+        where = self._whereabouts()
+        return where[1] if where else None
+
+    @property
+    def hostname(self) -> str | None:
+        """The host name of the machine the actor runs on; None if unknown."""
+        where = self._whereabouts()
+        return where[2] if where else None
+
+    @property
+    def placement(self) -> str | None:
+        """Where the worker runs, as the diagram's badge shows it: the node id's first 8 characters."""
+        node = self.node_id
+        return node[:8] if node else None
 
     @property
     def actor(self) -> Any:
         """The Ray actor handle, for tests and for tools that manage actors."""
         return self._actor
+
+    def _whereabouts(self) -> Whereabouts | None:
+        if self._where is None and not self._dead:
+            try:
+                reply = self._call("whereabouts", timeout=session.settings.probe_timeout_s)
+                self._where = _whereabouts(reply.value)
+            except WorkerOfflineError:
+                return None
+        return self._where
 
     # --- the transport -------------------------------------------------------------------------
     def receive(self, message: m.Message, sender: Hashable) -> Any:
@@ -204,95 +267,73 @@ class RayWorker(BaseWorker):
         global _era
         _era += 1
         if type(message) is m.DeleteObject:
-            self._delete_later(message.obj_id, sender)
+            if not self._dead:
+                deletes.delete_later(self, message.obj_id, sender)
             return None
         _check_reachable(message, self)
         listening = WORLD.bus.active
-        data = envelope.request(sender, listening, self._take_deletes(), message)
+        data = envelope.request(sender, listening, deletes.take(self._key), message)
         reply = self._call("handle", data, timeout=session.settings.timeout_s)
-        value, events, error = envelope.open_reply(reply)
         if listening:
-            for event in events:
+            for event in reply.events:
                 WORLD.emit(event)
-        if error is not None:
-            raise error
-        return value
+        self._after(reply)
+        if reply.error is not None:
+            raise reply.error
+        return reply.value
 
-    def _call(self, method: str, *args: Any, timeout: float) -> Any:
+    def _after(self, reply: envelope.Reply) -> None:
+        if reply.cascade:
+            deletes.route(reply.cascade, self.id)
+
+    def _call(self, method: str, *args: Any, timeout: float) -> envelope.Reply:
         ray = session.require_ray()
         if self._dead or not session.is_active():
-            raise self._offline("it was shut down or its process died earlier")
+            raise self._offline(self._why_offline or "it was shut down")
         try:
-            return ray.get(getattr(self._actor, method).remote(*args), timeout=timeout)
+            return envelope.open_reply(ray.get(getattr(self._actor, method).remote(*args), timeout=timeout))
+        except envelope.NodeGone as exc:
+            why = str(exc)
         except ray.exceptions.GetTimeoutError:
             raise self._offline(f"it did not answer within {timeout:g} s") from None
         except ray.exceptions.RayActorError as exc:
-            self._mark_offline()
-            raise self._offline(f"its process died ({type(exc).__name__})") from None
+            why = f"its process or node died ({type(exc).__name__})"
         except ray.exceptions.RaySystemError as exc:
             raise self._offline(f"Ray failed ({exc})") from None
+        _mark_offline(self._key, why)
+        deletes.forget_actor(self._key)
+        raise self._offline(why) from None
 
     def _fetch_views(self) -> tuple[ObjectView, ...]:
-        views = codec.decode(
-            self._call("views", self._take_deletes(), timeout=session.settings.probe_timeout_s)
-        )
-        return tuple(views)
+        deletes.settle()
+        reply = self._call("views", deletes.take(self._key), timeout=session.settings.probe_timeout_s)
+        self._after(reply)
+        return tuple(reply.value)
 
     def _offline(self, why: str) -> WorkerOfflineError:
+        current = WORLD.workers.get(self.id)
+        if isinstance(current, RayWorker) and current is not self and not current._dead:
+            return WorkerOfflineError(
+                f"Ray worker {self.id!r} is offline: {why}. Its objects were lost. The worker {self.id!r} "
+                "started since is a new actor that does not have them: send the data to it again."
+            )
         return WorkerOfflineError(
             f"Ray worker {self.id!r} is offline: {why}. Its objects are lost; other workers still work. "
             f"Start it again with sy.RayWorker(hook, id={self.id!r}) and send its data again."
         )
 
-    # --- garbage collection: never waits, never raises -----------------------------------------
-    def _delete_later(self, obj_id: int, sender: Hashable) -> None:
-        try:
-            if self._dead or not session.is_active():
-                return
-            if WORLD.bus.active and _batch_deletes:
-                # A diagram watches the driver: delete now, and draw the removal if it comes quickly.
-                # (Inside an actor nothing waits, so two actors can never wait for each other.)
-                self._delete_now((obj_id,), wait_s=session.settings.gc_event_wait_s, sender=sender)
-                return
-            pending = _pending.setdefault(self._name, [])
-            pending.append(obj_id)
-            if not _batch_deletes or len(pending) >= _DELETE_BATCH:
-                self._delete_now(self._take_deletes(), wait_s=0.0)
-        except Exception:  # garbage collection must never raise into a destructor
-            pass
 
-    def _delete_now(self, obj_ids: tuple[int, ...], wait_s: float, sender: Hashable = "gc") -> None:
-        if not obj_ids:
-            return
-        if wait_s <= 0:
-            self._actor.forget.remote(obj_ids + self._take_deletes())
-            return
-        ray = session.require_ray()
-        ref = self._actor.handle.remote(
-            envelope.request(sender, True, self._take_deletes(), m.DeleteObject(obj_ids[0]))
-        )
-        ready, _ = ray.wait([ref], timeout=wait_s)
-        if ready:
-            _, events, _ = envelope.open_reply(ray.get(ready[0]))
-            for event in events:
-                WORLD.emit(event)
-
-    def _take_deletes(self) -> tuple[int, ...]:
-        pending = _pending.pop(self._name, None)
-        return tuple(pending) if pending else ()
-
-    def _mark_offline(self) -> None:
-        _forget_actor(self._name)
-
-
-def _forget_actor(name: str) -> None:
+def _mark_offline(key: str, why: str = "its process or node died") -> None:
     """Every proxy of a dead actor goes offline and lets go of its handle, which frees the name."""
     for proxy in list(_proxies):
-        if proxy._name == name:
+        if proxy._key == key and not proxy._dead:
             proxy._dead = True
+            proxy._why_offline = why + " earlier"
             proxy._actor = None
-    _pending.pop(name, None)
-    _handles.pop(name, None)
+            # In an actor, forget the dead proxy, so a worker started again under this id is found.
+            if _in_actor and WORLD.workers.get(proxy.id) is proxy:
+                del WORLD.workers[proxy.id]
+    _probe.pop(key, None)
 
 
 def _check_reachable(message: m.Message, destination: RayWorker) -> None:
@@ -320,10 +361,10 @@ def _register_resolver() -> None:
 def _all_offline() -> None:
     for proxy in list(_proxies):
         proxy._dead = True
+        proxy._why_offline = "sy.ray.shutdown() ended it"
         proxy._actor = None
-    _pending.clear()
     _probe.clear()
-    _handles.clear()
+    deletes.clear()
 
 
 session.on_shutdown(_all_offline)
