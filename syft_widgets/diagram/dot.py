@@ -393,10 +393,9 @@ def to_dot(
     ``names`` maps local pointer ids to the learner's variable names; ``id_prefix`` keeps the SVG
     ids of several views on one page apart. Stores above ``max_objects_per_worker`` are folded.
 
-    >>> from syft_widgets.diagram.samples import tutorial_steps
-    >>> step = tutorial_steps()[0]
-    >>> dot = to_dot(step.snapshot, step=step, legend=False)
-    >>> dot.splitlines()[0]
+    >>> from syft_widgets.snapshot import WorkerView, WorldSnapshot
+    >>> world = WorldSnapshot((WorkerView("me", "local", True, ()), WorkerView("bob", "virtual", True, ())))
+    >>> to_dot(world, legend=False).splitlines()[0]
     'digraph world {'
     """
     return _Drawing(snapshot, step, lang, names, max_objects_per_worker, id_prefix).draw(legend)

@@ -324,8 +324,10 @@ _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
 def narrate(step: Step, lang: str = "en") -> str:
     """One sentence that says what ``step`` did, built from its messages and store events.
 
-    >>> from syft_widgets.diagram.samples import tutorial_steps
-    >>> first = tutorial_steps()[0]
+    >>> from syft_widgets.snapshot import ObjectView, WorldSnapshot
+    >>> x = ObjectView(101, "tensor", "[1, 2, 3, 4]", (4,), "int64")
+    >>> sent = MessageSent("me", "bob", "send object", "send", (101,), "tensor", 32)
+    >>> first = Step(0, "send", {}, (sent, ObjectStored("bob", x)), WorldSnapshot(()))
     >>> narrate(first)
     'me sent tensor #101 to bob'
     >>> narrate(first, "bn")
