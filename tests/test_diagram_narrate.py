@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from syft_widgets.diagram import narrate
-from syft_widgets.diagram.samples import tensor, tutorial_steps
 from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored, Step
 from syft_widgets.snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
+from tests.samples import tensor, tutorial_steps
 
 STEPS = tutorial_steps()
 

@@ -1,34 +1,20 @@
-"""Hand-built steps of the Part 3 tutorial and synthetic worlds: for tests, docs and benchmarks.
+"""Hand-built steps of the Part 3 tutorial, with small readable ids (101, 201, ...).
 
-They let the diagram and the widget be developed and tested without running the core.
+Kept only for the narration tests (tests/test_diagram_narrate.py) until they draw on the steps
+recorded from the real core (tests/recorded.py): these hand-made steps are close to, but not
+exactly, what the core emits. New tests should use tests/recorded.py, or tests/builders.py for
+single hand-made views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..events import Event, MessageSent, ObjectRemoved, ObjectStored, Step
-from ..snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
+from syft_widgets.events import Event, MessageSent, ObjectRemoved, ObjectStored, Step
+from syft_widgets.snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
+from tests.builders import pointer
 
-__all__ = [
-    "TUTORIAL_NAMES",
-    "StepRecorder",
-    "pointer",
-    "synthetic_snapshot",
-    "synthetic_step",
-    "tensor",
-    "tutorial_steps",
-]
-
-# Variable names the learner gives the local pointers in the tutorial below (WorkerView.pointers ids).
-TUTORIAL_NAMES: Mapping[int, str] = {
-    201: "x_ptr",
-    202: "pointer_to_x_ptr",
-    204: "p2p2x",
-    206: "y",
-    104: "y",
-    208: "x",
-}
+__all__ = ["StepRecorder", "tensor", "tutorial_steps"]
 
 
 def tensor(
@@ -41,10 +27,6 @@ def tensor(
     """A one-dimensional tensor's view, as the core's snapshot would hold it."""
     preview = "[" + ", ".join(str(v) for v in values) + "]"
     return ObjectView(obj_id, kind, preview, (len(values),), dtype, requires_grad)  # type: ignore[arg-type]
-
-
-def pointer(obj_id: int, location: str, id_at_location: int) -> ObjectView:
-    return ObjectView(obj_id, "pointer", "", (), "", location=location, id_at_location=id_at_location)
 
 
 class StepRecorder:
@@ -235,31 +217,3 @@ def tutorial_steps() -> tuple[Step, ...]:
         pointers=[pointer(204, "alice", 203), pointer(311, "bob", 301), pointer(312, "bob", 302)],
     )
     return tuple(r.steps)
-
-
-def synthetic_snapshot(objects: int, workers: int = 3, pointers: int = 20) -> WorldSnapshot:
-    """A world of ``objects`` tensors spread over ``workers`` remote workers, plus local pointers."""
-    names = [f"w{i}" for i in range(workers)]
-    stores: list[list[ObjectView]] = [[] for _ in names]
-    for i in range(objects):
-        stores[i % workers].append(ObjectView(1000 + i, "tensor", f"[{i}, {i + 1}, …]", (8,), "float32"))
-    # Pointers aim all over the stores, so in a folded world most of them point into the fold.
-    spread = max(1, objects // max(1, pointers))
-    local = tuple(
-        pointer(10 + i, names[(i * spread) % workers], 1000 + i * spread)
-        for i in range(min(pointers, objects))
-    )
-    views = [WorkerView("me", "local", True, (), local)]
-    views += [WorkerView(n, "virtual", True, tuple(s)) for n, s in zip(names, stores, strict=True)]
-    return WorldSnapshot(tuple(views))
-
-
-def synthetic_step(snapshot: WorldSnapshot) -> Step:
-    """A step that added the last object of every remote worker, with one message each."""
-    events: list[Event] = []
-    for w in snapshot.workers[1:]:
-        if w.objects:
-            last = w.objects[-1]
-            events.append(MessageSent("me", w.id, "send object", "send", (last.id,), "tensor", 32))
-            events.append(ObjectStored(w.id, last))
-    return Step(0, "send", {}, tuple(events), snapshot)
