@@ -1,5 +1,6 @@
-"""The course notebooks: they run, the Bengali and English twins match, and each lesson leaves the
-workers in the state its text describes.
+"""The course notebooks: they run, the Bengali and English twins match, each lesson leaves the
+workers in the state its text describes, and the Bengali text (lessons, index, the widget's catalog)
+uses the words of the glossary in docs/course.md.
 
 Every notebook under ``notebooks/`` is found automatically. A new lesson needs one line in
 ``EXPECTED_STATE``; the test says so if it is missing.
@@ -231,3 +232,94 @@ def test_index_links_every_lesson_in_both_languages():
 def test_notebook_outputs_are_stripped_on_commit():
     attributes = (ROOT / ".gitattributes").read_text(encoding="utf-8").splitlines()
     assert "*.ipynb filter=nbstripout" in attributes
+
+
+# --- the course's words (docs/course.md, "Words: a Bengali-English glossary") ---------------------
+
+GLOSSARY_DOC = ROOT / "docs" / "course.md"
+
+
+def glossary_rows() -> list[tuple[str, str, str]]:
+    """(English, Bengali, note) for every row of the glossary table in docs/course.md."""
+    text = GLOSSARY_DOC.read_text(encoding="utf-8").split("## Words: a Bengali-English glossary", 1)[1]
+    rows = []
+    for line in text.split("\n## ", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 3 and not set(cells[0]) <= {"-"} and cells[0] != "English":
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def avoided_words() -> list[str]:
+    """The Bengali words the glossary's notes rule out ("not চেইন", "not স্টোর", ...)."""
+    return [w for _, _, note in glossary_rows() for w in re.findall(r"\bnot ([\u0980-\u09ff]+)", note)]
+
+
+def bengali_texts() -> list[tuple[str, str]]:
+    """(where, text) for every Bengali lesson's markdown, the index, and the widget's bn catalog."""
+    texts = [
+        (f"bn/{name} [{i}]", cell.source)
+        for name in LESSON_NAMES
+        for i, cell in enumerate(read(NOTEBOOKS_DIR / "bn" / name).cells)
+        if cell.cell_type == "markdown"
+    ]
+    texts += [
+        (f"index.ipynb [{i}]", c.source) for i, c in enumerate(read(NOTEBOOKS_DIR / "index.ipynb").cells)
+    ]
+    catalog = ROOT / "syft_widgets" / "locale" / "bn" / "LC_MESSAGES" / "syft_widgets.po"
+    texts.append((catalog.relative_to(ROOT).as_posix(), catalog.read_text(encoding="utf-8")))
+    return texts
+
+
+def test_glossary_has_the_words_the_review_asked_for():
+    english = {row[0] for row in glossary_rows()}
+    for concept in (
+        "command",
+        "points to",
+        "chain (of pointers)",
+        "store (`_objects`)",
+        "id",
+        "diagram",
+        "legend",
+    ):
+        assert concept in english, f"the glossary has no row for {concept!r}"
+    assert {"ওয়ার্কার", "শ্রমিক", "চেইন", "স্টোর", "চিত্র"} <= set(avoided_words())
+
+
+@pytest.mark.parametrize("word", avoided_words())
+def test_bengali_text_avoids_the_words_the_glossary_rules_out(word):
+    found = [where for where, text in bengali_texts() if word in text]
+    assert not found, f"{word!r} (ruled out in docs/course.md's glossary) appears in {found}"
+
+
+def test_bengali_text_keeps_nirdesh_for_pointing_and_sarano_for_move():
+    # "নির্দেশ" is "points to" (নির্দেশ করে/করছে/করা); a command is কমান্ড. সরানো is `.move()` only, so
+    # no sentence may say that `send` or `get` সরায়.
+    for where, text in bengali_texts():
+        for match in re.finditer("নির্দেশ(?!িকা)", text):
+            after = text[match.end() : match.end() + 6]
+            assert after.lstrip().startswith("কর"), (
+                f"নির্দেশ not as 'points to' in {where}: …{text[match.start() - 40 : match.end() + 40]}…"
+            )
+        for sentence in re.split(r"[।\n]", text):
+            if "সরা" in sentence.replace("সরাসরি", ""):
+                assert (".send(" not in sentence and ".get(" not in sentence) or ".move(" in sentence, (
+                    f"সরানো next to send/get in {where}: {sentence}"
+                )
+
+
+def test_the_legend_has_the_widgets_name_in_the_index():
+    from syft_widgets.i18n import translator
+
+    index = markdown_of(NOTEBOOKS_DIR / "index.ipynb")
+    for lang in ("bn", "en"):
+        name = translator(lang)("Legend")
+        assert f'"{name}"' in index, f"the index does not call the legend {name!r}, as the {lang} widget does"
+
+
+@pytest.mark.parametrize("lang", LESSON_LANGS)
+def test_part_3_credits_the_original_author_and_the_bengali_translator(lang):
+    first = read(NOTEBOOKS_DIR / lang / "Part 03 - Advanced Remote Execution Tools.ipynb").cells[0].source
+    assert "Andrew Trask" in first and "Sourav Das" in first
+    if lang == "bn":  # the seed's two headings
+        assert "Authors" in first and "অনুবাদক" in first
