@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
 import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.diagram.ids import worker_slug
-from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored
+from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored, Step
 from tests.recorded import SeedTutorial
 from tests.test_diagram_support import Dot, parse_dot, render_svg
 
@@ -18,32 +20,36 @@ def nodes_for(dot: Dot, obj_id: int, worker: str) -> set[str]:
     return {n for n in dot.in_cluster(f"cluster_{worker_slug(worker)}") if n in names}
 
 
-def test_every_event_of_every_seed_step_is_drawn_where_it_happened(seed_tutorial: SeedTutorial) -> None:
+def assert_drawn_where_it_happened(step: Step, names: Mapping[int, str] | None = None) -> None:
     """Read from the core's events alone: each message an arrow between the right boxes, in order;
     each stored object a node in its worker's box; each removal a ghost there, or the same id drawn
     as moved into another box (a pointer fetched home, a tensor moved on)."""
+    dot = parse_dot(to_dot(step.snapshot, step=step, names=names))
+    where = f"step {step.index} ({step.op})"
+    sent = [e for e in step.events if isinstance(e, MessageSent)]
+    assert [(t, h) for t, h, _ in dot.messages()] == [
+        (f"cluster_{worker_slug(m.sender)}", f"cluster_{worker_slug(m.receiver)}") for m in sent
+    ], where
+    stored = {(e.worker, e.obj.id) for e in step.events if isinstance(e, ObjectStored)}
+    for worker, obj_id in stored:
+        assert nodes_for(dot, obj_id, worker), f"{where}: {obj_id} not drawn on {worker}"
+    for e in step.events:
+        if isinstance(e, ObjectRemoved) and (e.worker, e.obj_id) not in stored:
+            ghosts = [n for n in nodes_for(dot, e.obj_id, e.worker) if "removed" in dot.classes(n)]
+            arrived = [  # fetched or moved: the same id drawn "moved" in another box
+                n
+                for n in (f"obj_{e.obj_id}", f"obj_{e.obj_id}_me")
+                if n in dot.nodes
+                and dot.cluster_of[n] != f"cluster_{worker_slug(e.worker)}"
+                and "moved" in dot.classes(n)
+            ]
+            assert len(ghosts) + len(arrived) == 1, f"{where}: {e} drawn as {ghosts} {arrived}"
+
+
+def test_every_event_of_every_seed_step_is_drawn_where_it_happened(seed_tutorial: SeedTutorial) -> None:
     for r in seed_tutorial:
-        dot = parse_dot(to_dot(r.step.snapshot, step=r.step, names=r.names))
-        where = f"{r.cell}: step {r.step.index} ({r.step.op})"
-        sent = [e for e in r.step.events if isinstance(e, MessageSent)]
-        assert sent, f"{where} sent no message"
-        assert [(t, h) for t, h, _ in dot.messages()] == [
-            (f"cluster_{worker_slug(m.sender)}", f"cluster_{worker_slug(m.receiver)}") for m in sent
-        ], where
-        stored = {(e.worker, e.obj.id) for e in r.step.events if isinstance(e, ObjectStored)}
-        for worker, obj_id in stored:
-            assert nodes_for(dot, obj_id, worker), f"{where}: {obj_id} not drawn on {worker}"
-        for e in r.step.events:
-            if isinstance(e, ObjectRemoved) and (e.worker, e.obj_id) not in stored:
-                ghosts = [n for n in nodes_for(dot, e.obj_id, e.worker) if "removed" in dot.classes(n)]
-                arrived = [  # fetched or moved: the same id drawn "moved" in another box
-                    n
-                    for n in (f"obj_{e.obj_id}", f"obj_{e.obj_id}_me")
-                    if n in dot.nodes
-                    and dot.cluster_of[n] != f"cluster_{worker_slug(e.worker)}"
-                    and "moved" in dot.classes(n)
-                ]
-                assert len(ghosts) + len(arrived) == 1, f"{where}: {e} drawn as {ghosts} {arrived}"
+        assert [e for e in r.step.events if isinstance(e, MessageSent)], f"{r.cell}: no message"
+        assert_drawn_where_it_happened(r.step, r.names)
 
 
 def test_move_of_the_seed_tutorial_is_drawn_and_told(steps):

@@ -9,6 +9,8 @@ from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.helpers import run_cell
+from tests.test_diagram_core import assert_drawn_where_it_happened
+from tests.test_diagram_support import render_svg
 from tests.test_tutorial_part2 import DATA_OLD, SETUP, TRAIN_OLD
 from tests.test_tutorial_part4 import CELLS as PART4
 
@@ -28,10 +30,12 @@ def clusters(dot: str) -> dict[str, set[str]]:
 
 
 def check_every_step(steps: list[Step]) -> None:
+    """Every step draws every one of its events where it happened, lays out cleanly, and is told."""
     assert steps
     for step in steps:
+        assert_drawn_where_it_happened(step)
         for lang in ("en", "bn"):
-            assert to_dot(step.snapshot, step=step, lang=lang).startswith("digraph")
+            render_svg(to_dot(step.snapshot, step=step, lang=lang))
             assert narrate(step, lang).strip()
 
 
@@ -58,7 +62,7 @@ def test_part2_training_draws_the_model_visiting_each_worker(steps) -> None:
     cell(ns, TRAIN_OLD.replace("range(10)", "range(1)"))
     check_every_step(steps)
     sends = [s for s in steps if s.op == "send_module"]
-    assert [s.detail["worker"] for s in sends] == ["bob", "alice"]
+    assert [s.detail["destination"] for s in sends] == ["bob", "alice"]
     assert any("Linear" in narrate(s) for s in sends)
 
 
