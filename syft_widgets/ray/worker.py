@@ -337,7 +337,7 @@ def _mark_offline(key: str, why: str = "its process or node died") -> None:
 
 
 def _check_reachable(message: m.Message, destination: RayWorker) -> None:
-    """Refuse pointers and moves between a Ray worker and a worker that lives only in this process."""
+    """Refuse pointers and moves towards a worker that is offline or lives only in this process."""
     target: Hashable | None = None
     if type(message) is m.SendObject and isinstance(message.payload, m.PointerDescription):
         target = message.payload.location
@@ -346,6 +346,8 @@ def _check_reachable(message: m.Message, destination: RayWorker) -> None:
     if target is None:
         return
     other = WORLD.workers.get(target)
+    if isinstance(other, RayWorker) and other._dead:  # known dead here: refuse before bob tries
+        raise other._offline(other._why_offline)
     if other is not None and not isinstance(other, RayWorker) and not other.is_client_worker:
         raise UnsupportedRemoteValueError(
             f"Ray worker {destination.id!r} cannot reach {type(other).__name__} {target!r}: that worker "
