@@ -2,7 +2,10 @@
 import { build, context } from "esbuild";
 import { fileURLToPath } from "node:url";
 
-const outfile = fileURLToPath(new URL("../syft_widgets/static/widget.js", import.meta.url));
+// `--outfile <path>` builds elsewhere: the stale-bundle test compares such a build with the shipped one.
+const at = process.argv.indexOf("--outfile");
+const outfile =
+  at >= 0 ? process.argv[at + 1] : fileURLToPath(new URL("../syft_widgets/static/widget.js", import.meta.url));
 const options = {
   entryPoints: [fileURLToPath(new URL("./src/widget.js", import.meta.url))],
   bundle: true,

@@ -239,6 +239,7 @@ def test_legend_explains_kinds_and_highlights_and_can_be_left_out(seed_tutorial:
         "moved",
         "changed",
         "removed",
+        "retrieved",
         "offline",
     }
     assert any(a.get("label") == "message" for _, _, a in dot.edges)

@@ -1,7 +1,7 @@
 // A stand-in for an anywidget model, backed by steps recorded in a saved page instead of a kernel,
 // so the exported HTML replays with the very same controls as the live view.
 
-const DERIVED = ["dot", "labels", "steps_meta", "legend_dot"];
+const DERIVED = ["dot", "dot_step", "labels", "steps_meta", "legend_dot"];
 
 /**
  * @param {{lang: string, step: number, language_names: object,
@@ -25,6 +25,7 @@ export function replayModel(data) {
     const pos = found >= 0 ? found : table.steps_meta.length - 1;
     return {
       dot: pos >= 0 ? table.dots[pos] : table.empty_dot,
+      dot_step: pos >= 0 ? table.steps_meta[pos].index : -1,
       labels: table.labels,
       steps_meta: table.steps_meta,
       legend_dot: table.legend_dot,

@@ -236,7 +236,7 @@ function render({ model, el: host }) {
     animate: true,
     onDone: (drawnToken) => {
       // Steps that arrived while drawing, with the same picture, are shown by this drawing too.
-      const token = model.get("dot") === surface.lastDot ? model.get("step") : drawnToken;
+      const token = model.get("dot") === surface.lastDot ? model.get("dot_step") : drawnToken;
       loading.remove();
       save.disabled = false;
       renderError = "";
@@ -356,21 +356,18 @@ function render({ model, el: host }) {
 
   function drawGraph() {
     const dot = model.get("dot");
-    if (dot) surface.draw(dot, model.get("step"));
+    if (dot) surface.draw(dot, model.get("dot_step"));
   }
   // A step that changes nothing this view shows (a view of bob only, while alice works) keeps the
-  // same DOT, so no redraw happens: still mark the picture as drawn for that step.
-  function markUnchangedStep() {
+  // same DOT, so no redraw happens: still mark the picture as drawn for that step. The kernel says
+  // which step a DOT depicts (dot_step): a step picked on the slider has no picture until it answers.
+  function markUnchangedPicture() {
     if (surface.busy || surface.lastDot !== model.get("dot")) return;
-    const token = model.get("step");
+    const token = model.get("dot_step");
     root.dataset.drawnStep = String(token);
     root.dataset.renderedStep = String(token);
     root.dispatchEvent(new CustomEvent("syft-drawn", { detail: { step: token } }));
     root.dispatchEvent(new CustomEvent("syft-rendered", { detail: { step: token } }));
-  }
-  function onStep() {
-    updateControls();
-    markUnchangedStep();
   }
   function drawLegend() {
     const dot = model.get("legend_dot");
@@ -397,8 +394,10 @@ function render({ model, el: host }) {
   };
   const onPlay = () => (playTimer ? stopPlaying() : startPlaying());
   const onSlider = () => {
+    // Read the slider first: stopPlaying() redraws the controls, which puts the thumb back.
+    const target = Number(slider.value);
     stopPlaying();
-    goTo(Number(slider.value));
+    goTo(target);
   };
   // Downloads the picture as drawn in the browser; view.save() in Python writes SVG, PNG or HTML.
   const onSave = () => {
@@ -430,7 +429,8 @@ function render({ model, el: host }) {
     "change:dot": drawGraph,
     "change:labels": updateControls,
     "change:steps_meta": updateControls,
-    "change:step": onStep,
+    "change:step": updateControls,
+    "change:dot_step": markUnchangedPicture,
     "change:live": updateControls,
     "change:lang": updateControls,
     "change:language_names": updateControls,

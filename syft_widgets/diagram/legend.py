@@ -37,6 +37,14 @@ def add_legend(graph: graphviz.Digraph, _: Callable[[str], str], id_prefix: str 
             legend.edge(
                 f"{p}legend_{kind}", f"{p}legend_{change}", style="invis", id=f"{p}legend_{kind}_{change}"
             )
+        # A pointer .get() used up: drawn in the step that spent it, next to the kinds' column.
+        legend.node(
+            f"{p}legend_spent",
+            label=safe_text(_("retrieved")),
+            id=f"{p}legend_spent",
+            **{**style.KIND["pointer"], **style.SPENT},
+        )
+        legend.edge(f"{p}legend_module", f"{p}legend_spent", style="invis", id=f"{p}legend_module_spent")
         legend.node(
             f"{p}legend_offline",
             label=safe_text(_("offline")),

@@ -53,7 +53,14 @@ OFFLINE: Attrs = {"style": "rounded,dashed", "color": "#9e9e9e", "fontcolor": "#
 KIND: Mapping[str, Attrs] = {
     "tensor": {"shape": "box", "fillcolor": "#fff3c4", "color": "#b08900"},
     "parameter": {"shape": "box3d", "style": "filled", "fillcolor": "#eadcf8", "color": "#7b4fa6"},
-    "pointer": {"shape": "cds", "style": "filled", "fillcolor": "#d8e9fb", "color": "#3b6ea8"},
+    # The arrow-shaped box is drawn tight around its text; a larger margin keeps the name clear of it.
+    "pointer": {
+        "shape": "cds",
+        "style": "filled",
+        "fillcolor": "#d8e9fb",
+        "color": "#3b6ea8",
+        "margin": "0.14,0.1",
+    },
     "module": {"shape": "component", "style": "filled", "fillcolor": "#dff0d8", "color": "#3c763d"},
 }
 

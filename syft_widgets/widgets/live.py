@@ -42,6 +42,9 @@ class LiveView(anywidget.AnyWidget):
     legend_dot = traitlets.Unicode("", help="DOT of a small example drawn as the legend.").tag(sync=True)
     lang = traitlets.Unicode("en", help="Language of every word in the view: 'en' or 'bn'.").tag(sync=True)
     step = traitlets.Int(-1, help="Step.index of the step shown; -1 before the first step.").tag(sync=True)
+    dot_step = traitlets.Int(
+        -1, help="Step.index of the step that `dot` depicts, so the browser knows what it drew."
+    ).tag(sync=True)
     live = traitlets.Bool(True, help="Follow the newest step while cells run.").tag(sync=True)
     steps_meta = traitlets.List(
         traitlets.Dict(), help="Per recorded step: its index, op and narration in lang."
@@ -172,7 +175,9 @@ class LiveView(anywidget.AnyWidget):
                     self.labels = labels(lang)
                     self.language_names = language_names()
                     self.steps_meta = self.steps_meta_for(lang)
-                    self.dot = self.dot_for(self.shown_step(), lang, names)
+                    shown = self.shown_step()
+                    self.dot = self.dot_for(shown, lang, names)
+                    self.dot_step = shown.index if shown is not None else -1
                     if not self.legend_dot or self._legend_lang != lang:
                         self.legend_dot = legend_dot(lang)
                         self._legend_lang = lang
