@@ -252,7 +252,11 @@ def glossary_rows() -> list[tuple[str, str, str]]:
 
 def avoided_words() -> list[str]:
     """The Bengali words the glossary's notes rule out ("not চেইন", "not স্টোর", ...)."""
-    return [w for _, _, note in glossary_rows() for w in re.findall(r"\bnot ([\u0980-\u09ff]+)", note)]
+    return [
+        w
+        for _, _, note in glossary_rows()
+        for w in re.findall(r"\bnot ([\u0980-\u09ff][\u0980-\u09ff-]*)", note)
+    ]
 
 
 def bengali_texts() -> list[tuple[str, str]]:
