@@ -279,3 +279,84 @@ def test_seed_message_arrows_are_short_and_their_labels_clear_the_nodes(env, ste
                 overlap = x0 < bx1 and bx0 < x1 and y0 < by1 and by0 < y1
                 assert not overlap, f"step {step.index}: a message label overlaps node {name}"
     assert checked >= 10
+
+
+# ---- §4 outside the live page: the offline replay and the static picture -----------------------
+
+
+@pytest.fixture
+def bengali_view(env, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A real live view in Bengali, with no browser: comms go nowhere."""
+    import comm
+
+    from syft_widgets.widgets import LiveView
+
+    class SilentComm:
+        comm_id, kernel = "test-comm", "test"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+        def open(self, *args: Any, **kwargs: Any) -> None: ...
+        def on_msg(self, *args: Any, **kwargs: Any) -> None: ...
+        def send(self, *args: Any, **kwargs: Any) -> None: ...
+        def close(self, *args: Any, **kwargs: Any) -> None: ...
+
+    monkeypatch.setattr(comm, "create_comm", SilentComm)
+    view = LiveView(lang="bn")
+    yield view
+    view.close()
+
+
+def test_offline_replay_writes_bengali_digits_in_every_bengali_drawing(env, bengali_view) -> None:
+    from syft_widgets.widgets._export import replay_data
+
+    x_ptr = torch.tensor([1, 2, 3, 4]).send(env.bob)  # 32 bytes of int64
+    x_ptr.get()
+    data = replay_data(bengali_view)
+    bn, en = data["languages"]["bn"], data["languages"]["en"]
+    assert any("৩২ বাইট" in dot for dot in bn["dots"]) and not any("32 বাইট" in dot for dot in bn["dots"])
+    assert any("32 B" in dot for dot in en["dots"])
+    assert [m["narration"] for m in bn["steps_meta"]] == [
+        bengali_view.narration(s, "bn") for s in bengali_view.steps
+    ]
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="needs Graphviz's dot program (scripts/setup.sh installs it)")
+def test_static_fallback_svg_writes_bengali_digits(env, bengali_view) -> None:
+    from syft_widgets.widgets._export import static_svg
+
+    x_ptr = torch.arange(6).reshape(2, 3).send(env.bob)
+    svg = static_svg(bengali_view)
+    assert "২×৩ · int64" in svg and "৪৮ বাইট" in svg
+    assert f"#{x_ptr.id_at_location}" in svg, "object ids stay as printed"
+
+
+# ---- §2 in a real IPython shell: the output cache, and the step that spends a twin ----------------
+
+
+def test_in_ipython_an_out_cache_pointer_is_not_drawn_but_a_variable_is(env, monkeypatch) -> None:
+    import comm
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: type("C", (), {
+        "comm_id": "c", "kernel": "k", "open": lambda *a, **k: None, "on_msg": lambda *a, **k: None,
+        "send": lambda *a, **k: None, "close": lambda *a, **k: None})())  # fmt: skip
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns.update(torch=torch, bob=env.bob, sy=__import__("syft_widgets"))
+        for source in (
+            "view = sy.show()",
+            "x_ptr = torch.tensor([1]).send(bob)\nx_ptr",  # shown: Out[n], _n and _ hold it too
+            "x_ptr = torch.tensor([2]).send(bob)",  # rebound: only the cache holds the first one
+            "kept = torch.tensor([3]).send(bob)",
+        ):
+            assert shell.run_cell(source, store_history=True).success, source
+        first = next(v for k, v in shell.user_ns["Out"].items())
+        view = shell.user_ns["view"]
+        me = view.steps[-1].snapshot.worker("me")
+        drawn = {p.id for p in me.pointers}
+        assert first.is_live_pointer and first.id not in drawn
+        assert {shell.user_ns["x_ptr"].id, shell.user_ns["kept"].id} <= drawn
+        view.close()
+    finally:
+        shell.user_ns.clear()
+        InteractiveShell.clear_instance()
