@@ -270,3 +270,31 @@ def test_a_move_whose_target_dies_meanwhile_leaves_the_tensor_on_the_source(site
     assert time.perf_counter() - start < 15, "the move failed instead of hanging"
     assert [t.tolist() for t in bob._objects.values()] == [[7, 8, 9]]
     assert x.location is bob and torch.equal(x.get(), torch.tensor([7, 8, 9]))
+
+
+def test_every_node_of_the_test_cluster_listens_on_loopback_only(site: Site) -> None:
+    import ipaddress
+
+    import psutil
+
+    nodes = [site.cluster.head_node, *site.cluster.worker_nodes]
+    pids = {
+        info.process.pid
+        for node in nodes
+        for infos in node.all_processes.values()
+        for info in infos
+        if info.process is not None
+    }
+    procs = [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
+    for proc in list(procs):
+        procs.extend(proc.children(recursive=True))  # worker actors are the raylets' children
+    listening = []
+    for proc in procs:
+        try:
+            connections = proc.net_connections(kind="inet")
+        except psutil.NoSuchProcess:  # a process of a node killed by an earlier test
+            continue
+        listening += [c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN]
+    assert listening, "found no listening Ray process to check"
+    exposed = [ip for ip in listening if not ipaddress.ip_address(ip.removeprefix("::ffff:")).is_loopback]
+    assert not exposed, f"the cluster listens beyond loopback: {exposed}"

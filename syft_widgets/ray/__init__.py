@@ -5,7 +5,7 @@ Importing this package needs no Ray; creating a ``RayWorker`` does (``pip instal
 
 from __future__ import annotations
 
-from .session import NAMESPACE, init, settings, shutdown
+from .session import NAMESPACE, init, loopback_only, settings, shutdown
 from .worker import RayWorker
 
-__all__ = ["NAMESPACE", "RayWorker", "init", "settings", "shutdown"]
+__all__ = ["NAMESPACE", "RayWorker", "init", "loopback_only", "settings", "shutdown"]

@@ -138,8 +138,9 @@ def _is_loopback(address: str) -> bool:
 
 
 @contextmanager
-def loopback_only(ray: Any) -> Iterator[None]:
+def loopback_only(ray: Any = None) -> Iterator[None]:
     """Within this block, Ray processes started here (ray.init, a test's Cluster) bind to 127.0.0.1."""
+    ray = ray if ray is not None else require_ray()
     # Ray replaces a loopback node address by the machine's network address unless "clusters" are
     # disabled (as it does on macOS and Windows); then every Ray process binds to 127.0.0.1. The
     # child processes read the variable from their environment, the driver from a module constant
