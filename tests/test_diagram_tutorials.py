@@ -3,30 +3,23 @@ languages, and the pictures put each object in the right worker's box."""
 
 from __future__ import annotations
 
-import re
-
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.helpers import run_cell
 from tests.test_diagram_core import assert_drawn_where_it_happened
-from tests.test_diagram_support import render_svg
+from tests.test_diagram_support import parse_dot, render_svg
 from tests.test_tutorial_part2 import DATA_OLD, SETUP, TRAIN_OLD
 from tests.test_tutorial_part4 import CELLS as PART4
 
 
 def clusters(dot: str) -> dict[str, set[str]]:
-    """Which node ids each worker's cluster holds, read from the DOT text."""
-    found: dict[str, set[str]] = {}
-    current = None
-    for line in dot.splitlines():
-        opened = re.search(r"subgraph \"?cluster_([^\s\"{]+)", line)
-        if opened:
-            current = opened.group(1)
-            found[current] = set()
-        elif current and (node := re.match(r"\s*\"?(obj_\d+)\"?\s*\[", line)):
-            found[current].add(node.group(1))
-    return found
+    """Which object nodes each worker's cluster holds, read from the DOT text."""
+    parsed = parse_dot(dot)
+    return {
+        name.removeprefix("cluster_"): {n for n in parsed.in_cluster(name) if n.startswith("obj_")}
+        for name in parsed.clusters
+    }
 
 
 def check_every_step(steps: list[Step]) -> None:
