@@ -173,7 +173,7 @@ def test_module_is_drawn_on_me_with_edges_to_its_parameter_pointers(seed_tutoria
         assert dot.classes(param) == {"parameter", "added"}
         assert "requires_grad" in dot.nodes[param]["label"]
         assert dot.edges_between(f"obj_{pointer_id}", param)
-    assert dot.messages() == [(ME, BOB, "send object · 8 B"), (ME, BOB, "send object · 4 B")]
+    assert dot.messages() == [(ME, BOB, "send object ×2 · 12 B")]  # one arrow for both parameters
 
 
 def test_deleting_the_last_pointer_deletes_the_data_where_it_moved(seed_tutorial: SeedTutorial):

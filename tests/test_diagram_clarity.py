@@ -360,3 +360,19 @@ def test_in_ipython_an_out_cache_pointer_is_not_drawn_but_a_variable_is(env, mon
     finally:
         shell.user_ns.clear()
         InteractiveShell.clear_instance()
+
+
+def test_a_step_of_many_messages_draws_one_arrow_per_pair_without_torch_words(env, steps) -> None:
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.send(env.bob)
+    data = torch.tensor([[0.0, 1.0]]).send(env.bob)
+    loss = model(data).sum()
+    loss.backward()
+    opt.step()
+    step = last(steps, "optimizer_step")
+    sent = [e for e in step.events if type(e).__name__ == "MessageSent"]
+    assert len(sent) > 2, "an optimizer step on bob sends several messages"
+    dot = parse_dot(to_dot(step.snapshot, step=step, lang="bn", legend=False))
+    (label,) = [a["label"] for _, _, a in dot.edges if a.get("class") == "message"]
+    assert re.fullmatch(r"[০-৯]+টি বার্তা( · [০-৯,]+ বাইট)?", label), label

@@ -21,15 +21,15 @@ def nodes_for(dot: Dot, obj_id: int, worker: str) -> set[str]:
 
 
 def assert_drawn_where_it_happened(step: Step, names: Mapping[int, str] | None = None) -> None:
-    """Read from the core's events alone: each message an arrow between the right boxes, in order;
+    """Read from the core's events alone: the messages from one worker to another one arrow between
+    the right boxes, in the order of their first message;
     each stored object a node in its worker's box; each removal a ghost there, or the same id drawn
     as moved into another box (a pointer fetched home, a tensor moved on)."""
     dot = parse_dot(to_dot(step.snapshot, step=step, names=names))
     where = f"step {step.index} ({step.op})"
     sent = [e for e in step.events if isinstance(e, MessageSent)]
-    assert [(t, h) for t, h, _ in dot.messages()] == [
-        (f"cluster_{worker_slug(m.sender)}", f"cluster_{worker_slug(m.receiver)}") for m in sent
-    ], where
+    pairs = [(f"cluster_{worker_slug(m.sender)}", f"cluster_{worker_slug(m.receiver)}") for m in sent]
+    assert [(t, h) for t, h, _ in dot.messages()] == list(dict.fromkeys(pairs)), where
     stored = {(e.worker, e.obj.id) for e in step.events if isinstance(e, ObjectStored)}
     for worker, obj_id in stored:
         assert nodes_for(dot, obj_id, worker), f"{where}: {obj_id} not drawn on {worker}"

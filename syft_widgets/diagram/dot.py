@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import graphviz
 
 from ..events import MessageSent, ObjectRemoved, Step
-from ..i18n import N_, format_number, translator
+from ..i18n import N_, format_number, plural_translator, translator
 from ..snapshot import ObjectView, WorkerView, WorldSnapshot
 from . import style
 from .changes import Changes, step_changes
@@ -26,7 +26,7 @@ from .labels import (
 )
 from .legend import add_legend
 
-__all__ = ["MESSAGE_WORDS", "message_label", "to_dot"]
+__all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "to_dot"]
 
 # Message types the core names (events.MessageSent.message); a command shows its operation instead.
 MESSAGE_WORDS: Mapping[str, str] = {
@@ -48,15 +48,44 @@ def message_label(message: MessageSent, _: Callable[[str], str], lang: str = "en
     >>> message_label(m, translator("en")), message_label(m, translator("bn"), "bn")
     ('send object · 1,032 B', 'অবজেক্ট পাঠানো · ১,০৩২ বাইট')
     """
-    if message.message == "command" and message.op:
-        what = safe_text(message.op)
-    elif message.message in MESSAGE_WORDS:
-        what = safe_text(_(MESSAGE_WORDS[message.message]))
+    return _with_bytes(_message_word(message, _), message.nbytes, _, lang)
+
+
+def messages_label(messages: Sequence[MessageSent], lang: str = "en") -> str:
+    """One arrow's label for every message a step sent from one worker to another.
+
+    One message keeps its own label; several of one kind are counted (``send object ×2``); several
+    kinds (a model call's commands with the queries torch makes on its own) are only counted, so the
+    picture shows how many messages went, never torch's internal names. Bytes are added up.
+
+    >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 8)
+    >>> q = MessageSent("me", "bob", "command", "is_sparse", (), "tensor", 0)
+    >>> messages_label([m, m], "en"), messages_label([m, q, q], "bn")
+    ('send object ×2 · 16 B', '৩টি বার্তা · ৮ বাইট')
+    """
+    _ = translator(lang)
+    count = len(messages)
+    words = {_message_word(m, _) for m in messages}
+    if count == 1 or len(words) == 1:
+        what = words.pop() if count == 1 else f"{words.pop()} ×{format_number(count, lang)}"
     else:
-        what = safe_text(message.message)
-    if message.nbytes <= 0:
+        text = plural_translator(lang)("{count} message", "{count} messages", count)
+        what = text.format(count=format_number(count, lang))
+    return _with_bytes(what, sum(m.nbytes for m in messages), _, lang)
+
+
+def _message_word(message: MessageSent, _: Callable[[str], str]) -> str:
+    if message.message == "command" and message.op:
+        return safe_text(message.op)
+    if message.message in MESSAGE_WORDS:
+        return safe_text(_(MESSAGE_WORDS[message.message]))
+    return safe_text(message.message)
+
+
+def _with_bytes(what: str, nbytes: int, _: Callable[[str], str], lang: str) -> str:
+    if nbytes <= 0:
         return what
-    return _("{label} · {nbytes} B").format(label=what, nbytes=format_number(message.nbytes, lang))
+    return _("{label} · {nbytes} B").format(label=what, nbytes=format_number(nbytes, lang))
 
 
 @dataclass
@@ -307,15 +336,20 @@ class _Drawing:
         # Message arrows take part in the layout (constraint=true): the receiver's box is placed after
         # the sender's, so the arrow runs straight from box to box with its label beside it. A reply
         # runs against its request; it is written as an edge the same way round with its arrowhead at
-        # the tail (dir=back), else Graphviz loops one of the two around the boxes.
+        # the tail (dir=back), else Graphviz loops one of the two around the boxes. All messages of
+        # the step from one worker to another share one arrow: ten fanned-out arrows of one optimizer
+        # step read as a tangle, one arrow "10 messages" at a glance.
+        groups: dict[tuple[str, str], list[MessageSent]] = {}
+        for msg in self.changes.messages:
+            groups.setdefault((msg.sender, msg.receiver), []).append(msg)
         written: set[tuple[str, str]] = set()
-        for i, msg in enumerate(self.changes.messages):
-            tail = self._worker_anchor(msg.sender)
-            head = self._worker_anchor(msg.receiver)
-            sender, receiver = self.clusters.get(msg.sender), self.clusters.get(msg.receiver)
+        for i, ((sender_id, receiver_id), sent) in enumerate(groups.items()):
+            tail = self._worker_anchor(sender_id)
+            head = self._worker_anchor(receiver_id)
+            sender, receiver = self.clusters.get(sender_id), self.clusters.get(receiver_id)
             attrs = {
                 "id": f"{self.ids.prefix}msg_{i}",
-                "label": message_label(msg, self._, self.lang),
+                "label": messages_label(sent, self.lang),
                 **style.MESSAGE,
                 "class": "message",
             }
