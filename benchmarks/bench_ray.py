@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from typing import Any
 
 import torch
@@ -97,15 +98,15 @@ def main() -> int:
     y_ptr = torch.arange(args.size).send(bob)
     result: list[Any] = [None]
     add = compare(
-        lambda h=result, x=x_ptr, y=y_ptr: pointer_add(h, x, y),
-        lambda ray=ray, a=adder: bare_add(ray, a),
+        partial(pointer_add, result, x_ptr, y_ptr),
+        partial(bare_add, ray, adder),
         calls=args.calls,
         rounds=args.rounds,
     )
     traveller: list[Any] = [moved.send(bob)]
     move = compare(
-        lambda h=traveller, b=bob, a=alice: pointer_move_there_and_back(h, b, a),
-        lambda ray=ray, f=first, s=second: bare_transfer_there_and_back(ray, f, s),
+        partial(pointer_move_there_and_back, traveller, bob, alice),
+        partial(bare_transfer_there_and_back, ray, first, second),
         calls=max(1, args.calls // 4),
         rounds=args.rounds,
     )
