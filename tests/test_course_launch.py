@@ -151,9 +151,16 @@ def course_lab(tmp_path_factory) -> Iterator[CourseLab]:
     tmp = tmp_path_factory.mktemp("course-lab")
     env = isolated_jupyter_env(tmp)
     env["SYFT_WIDGETS_SKIP_SETUP"] = "1"
-    # course.sh `exec`s jupyter lab, so the PID is the server's own.
-    with running_lab(["bash", "scripts/course.sh"], env, ROOT, tmp / "lab.log") as lab:
-        yield lab
+    # Opening the index makes JupyterLab write a checkpoint next to it; remove it if this test made it.
+    checkpoints = ROOT / "notebooks" / ".ipynb_checkpoints"
+    had_checkpoints = checkpoints.exists()
+    try:
+        # course.sh `exec`s jupyter lab, so the PID is the server's own.
+        with running_lab(["bash", "scripts/course.sh"], env, ROOT, tmp / "lab.log") as lab:
+            yield lab
+    finally:
+        if not had_checkpoints:
+            shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 @pytest.mark.slow
