@@ -72,7 +72,9 @@ _reverse: dict[Any, str] = {}
 
 
 def _build_reverse_index() -> None:
-    _reverse.update({func: name for name, func in _EXTRA.items()})
+    # Built aside and published in one step: an interrupt (■) midway leaves the index empty, so it
+    # is built again next time, never half built.
+    index = {func: name for name, func in _EXTRA.items()}
     # Torch passes operators as the very objects found on its namespaces (Tensor.__pow__ is a
     # wrapper named "pow"), so look functions up by identity, not by name. Earlier namespaces win.
     for prefix, namespace in (("Tensor", torch.Tensor), *_NAMESPACES):
@@ -80,9 +82,10 @@ def _build_reverse_index() -> None:
             if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
                 continue
             try:
-                _reverse.setdefault(getattr(namespace, name), f"{prefix}.{name}")
+                index.setdefault(getattr(namespace, name), f"{prefix}.{name}")
             except (TypeError, AttributeError):
                 continue
+    _reverse.update(index)
 
 
 def resolve_function(name: str) -> Callable[..., Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from . import interrupts
 from . import messages as m
 from ._ids import new_id, set_tensor_id, tensor_id
 from .errors import NotAPointerError, PointerCycleError
@@ -53,7 +54,9 @@ def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool =
             "e.g. x.send(bob)."
         )
     kind = "parameter" if isinstance(self, torch.nn.Parameter) else "tensor"
-    with WORLD.step("send", kind=kind, worker=str(destination.id), owner=str(me.id)):
+    # Held (interrupts.py): a copy stored on the worker always gets its pointer, which an interrupt
+    # right after drops, deleting the copy.
+    with interrupts.Held(), WORLD.step("send", kind=kind, worker=str(destination.id), owner=str(me.id)):
         stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
         return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
 

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import interrupts
 from . import messages as m
 from ._ids import new_id, tensor_id
 from .errors import UnsupportedRemoteValueError
@@ -22,6 +23,8 @@ def _remote_parameters(module: nn.Module) -> list[Any]:
     return [p for p in module.parameters() if getattr(p, "is_pointer", False)]
 
 
+# Held (see interrupts.py): the stop button leaves the whole model here or there, never split.
+@interrupts.held
 def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
     """Send every parameter to the worker, in place; returns the module (as PySyft 0.2 did)."""
     from .pointers import PointerParameter
@@ -63,6 +66,7 @@ def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
     return self
 
 
+@interrupts.held
 def _module_get(self: nn.Module) -> nn.Module:
     """Bring every parameter back into the same Parameter objects; returns the module."""
     params = _remote_parameters(self)
@@ -74,6 +78,7 @@ def _module_get(self: nn.Module) -> nn.Module:
     return self
 
 
+@interrupts.held
 def _module_move(self: nn.Module, destination: Any) -> None:
     """Move every parameter straight to ``destination``. Returns None, as in PySyft 0.2."""
     dest = resolve_worker(destination, "move")
@@ -103,20 +108,16 @@ def _module_copy(self: nn.Module) -> nn.Module:
     return copied
 
 
+# Both read the whole list of parameters: a generator left unfinished is closed when Python drops
+# it, and an interrupt landing there would be printed and ignored instead of raised.
 def _module_location(self: nn.Module) -> Any:
-    p: Any
-    for p in self.parameters():
-        if getattr(p, "is_pointer", False):
-            return p.location
-        return None
-    return None
+    params: list[Any] = list(self.parameters())
+    return params[0].location if params and getattr(params[0], "is_pointer", False) else None
 
 
 def _module_owner(self: nn.Module) -> Any:
-    p: Any
-    for p in self.parameters():
-        return p.owner
-    return WORLD.local_worker
+    params: list[Any] = list(self.parameters())
+    return params[0].owner if params else WORLD.local_worker
 
 
 def install_module_methods() -> None:

@@ -15,11 +15,13 @@ from typing import Any
 
 import torch
 
+from . import interrupts
 from . import messages as m
 from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
 from .remote import NO_DETAIL, check_collocated, encode, run_remote
 from .snapshot import ObjectView
+from .transit import pack
 from .views import dtype_name
 from .workers import BaseWorker, resolve_worker, single_worker
 from .world import WORLD
@@ -162,9 +164,10 @@ class PointerMixin:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self._set_remote("requires_grad", bool(value))
-        meta = self.meta
-        self.__dict__["meta"] = m.TensorMeta(meta.shape, meta.dtype, bool(value), meta.is_parameter)
+        with interrupts.Held():  # the remote flag and the cached one change together
+            self._set_remote("requires_grad", bool(value))
+            meta = self.meta
+            self.__dict__["meta"] = m.TensorMeta(meta.shape, meta.dtype, bool(value), meta.is_parameter)
 
     # --- attributes of the remote tensor -------------------------------------------------------
     @property
@@ -200,21 +203,28 @@ class PointerMixin:
         pointers: list[PointerMixin] = []
         encoded = encode(value, pointers, attr)
         check_collocated(self, pointers, f"setting .{attr}")
-        with WORLD.step("command", func=f"set {attr}", worker=str(self.location.id)):
+        with interrupts.Held(), WORLD.step("command", func=f"set {attr}", worker=str(self.location.id)):
             self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
 
     # --- moving data around --------------------------------------------------------------------
     def get(self) -> Any:
         """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
         self._check_usable("get")
-        # Everything a step changes happens inside it, so the step's snapshot shows the result.
-        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
-            payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-            if self.point_to_attr:
-                return payload  # a copy of an attribute; the parent stays where it is
-            result = _materialize(payload, self.owner, self.id_at_location)
-            self._retire()
-            WORLD.pointer_retired(self)
+        deletes = self.garbage_collect_data
+        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
+        try:
+            # Everything a step changes happens inside it, so the step's snapshot shows the result.
+            with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+                result = self.owner.send_msg(m.RequestObject(self._ref), self.location)
+                if not self.point_to_attr:  # an attribute comes as a copy; its parent stays there
+                    result = _materialize(result, self.owner, self.id_at_location)
+                    self._retire()
+                    WORLD.pointer_retired(self)
+        except BaseException:
+            interrupts.release(held)
+            raise
+        # Interrupted now, the learner would never receive the result: it goes back instead.
+        interrupts.release(held, None if self.point_to_attr else lambda: self._put_back(result, deletes))
         return result
 
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
@@ -234,11 +244,19 @@ class PointerMixin:
             raise PointerCycleError(
                 f"This pointer already belongs to {self.owner.id!r}. To bring the data here, call .get()."
             )
-        with WORLD.step("send", kind="pointer", worker=str(destination.id), owner=str(self.owner.id)):
-            stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
-            # The newest pointer in a chain is the one that deletes the data when it dies.
-            self.garbage_collect_data = False
-            return make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
+        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
+        try:
+            with WORLD.step("send", kind="pointer", worker=str(destination.id), owner=str(self.owner.id)):
+                stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
+                # The newest pointer in a chain is the one that deletes the data when it dies.
+                deletes, self.garbage_collect_data = self.garbage_collect_data, False
+                sent = make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
+        except BaseException:
+            interrupts.release(held)
+            raise
+        # Interrupted now, the new pointer would die at once and delete the data this one reaches.
+        interrupts.release(held, lambda: self._take_back(sent, deletes))
+        return sent
 
     def move(self, destination: Any) -> Any:
         """Move the object straight from its worker to ``destination``; returns this pointer."""
@@ -252,7 +270,10 @@ class PointerMixin:
             return self.get()
         if dest.id == self.location.id:
             return self
-        with WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)):
+        with (
+            interrupts.Held(),
+            WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)),
+        ):
             new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
             WORLD.retire_twins(self)  # other objects with this id still point at the old place
             self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
@@ -261,7 +282,10 @@ class PointerMixin:
     def remote_get(self) -> Any:
         """Ask the worker holding a pointer to fetch what it points to and keep it (one hop closer)."""
         self._check_usable("remote_get")
-        with WORLD.step("remote_get", worker=str(self.location.id), owner=str(self.owner.id)):
+        with (
+            interrupts.Held(),
+            WORLD.step("remote_get", worker=str(self.location.id), owner=str(self.owner.id)),
+        ):
             meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
             self.__dict__["meta"] = meta
         return self
@@ -327,6 +351,28 @@ class PointerMixin:
     def _retire(self) -> None:
         self.__dict__.update(_spent=True, garbage_collect_data=False)
 
+    # --- taking an interrupted operation back (see interrupts.py) -------------------------------
+    def _put_back(self, result: Any, deletes: bool) -> None:
+        """Undo a ``.get()`` the stop button interrupted: the object returns, this pointer works again."""
+        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+            WORLD.step_failed(KeyboardInterrupt())
+            stored_id = self.owner.send_msg(m.SendObject(self.id_at_location, pack(result)), self.location)
+        if getattr(result, "is_pointer", False):
+            result._retire()  # its duty to delete went back with it
+        self.__dict__.update(
+            _spent=False, garbage_collect_data=deletes, id_at_location=stored_id, _ref=m.ObjectRef(stored_id)
+        )
+
+    def _take_back(self, sent: PointerMixin, deletes: bool) -> None:
+        """Undo sending this pointer: the receiver forgets its copy (fetching it deletes nothing)."""
+        location = sent.location
+        with WORLD.step("send", kind="pointer", worker=str(location.id), owner=str(self.owner.id)):
+            WORLD.step_failed(KeyboardInterrupt())
+            self.owner.send_msg(m.RequestObject(sent._ref), location)
+        sent._retire()
+        self.garbage_collect_data = deletes
+
+    @interrupts.finalizer  # Python ignores what __del__ raises: an interrupt here waits for the next op
     def __del__(self) -> None:
         # Dropping the last pointer deletes the remote object (PySyft's garbage collection).
         try:
@@ -345,6 +391,12 @@ class PointerMixin:
                     WORLD.end_step()
         except Exception:
             pass
+
+
+# Weak references' callbacks also run wherever Python drops an object, and cannot raise either:
+# the ones that keep the world's list of pointers and the table of tensor ids tidy.
+interrupts.finalizer_inside(type(WORLD).track_pointer, "forget")
+interrupts.finalizer_inside(set_tensor_id, "forget")
 
 
 class PointerTensor(PointerMixin, torch.Tensor):  # type: ignore[misc, override]
@@ -366,7 +418,7 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
         self._check_usable("get")
         if self.point_to_attr:
             return super().get()
-        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+        with interrupts.Held(), WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
             payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
             _become(self, payload)
         return self

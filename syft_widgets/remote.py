@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from . import interrupts
 from . import messages as m
 from ._ids import new_id
 from .errors import TensorsNotCollocatedException, UnsupportedRemoteValueError
@@ -43,12 +44,18 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
         if WORLD.bus.active
         else NO_DETAIL
     )
-    WORLD.begin_step("command", detail)
+    # Held: an interrupt waits until the reply has become a pointer (see interrupts.py). Raised
+    # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
+    held = interrupts.hold()
     try:
-        reply = owner.send_msg(command, location)
-        return _build_result(reply, operands, owner, location, make_pointer)
+        WORLD.begin_step("command", detail)
+        try:
+            reply = owner.send_msg(command, location)
+            return _build_result(reply, operands, owner, location, make_pointer)
+        finally:
+            WORLD.end_step()
     finally:
-        WORLD.end_step()
+        interrupts.release(held)
 
 
 def _build_result(

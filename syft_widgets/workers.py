@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 import torch
 
+from . import interrupts
 from . import messages as m
 from ._ids import new_id
 from .errors import (
@@ -83,7 +84,7 @@ class BaseWorker:
 
     def clear_objects(self) -> BaseWorker:
         """Forget every object; returns the worker (so a notebook cell shows it, as in PySyft)."""
-        with WORLD.step("clear", always=True, worker=str(self.id)):
+        with interrupts.Held(), WORLD.step("clear", always=True, worker=str(self.id)):
             self.send_msg(m.ClearObjects(), self)
         return self
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from . import interrupts
 from .errors import UnknownWorkerError, WorkerIdConflictError
 from .events import UNFINISHED, Event, EventBus, Step, StepError, StepOp
 from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
@@ -219,18 +220,20 @@ class World:
     def open_torch_step(self, owner: object, op: StepOp, detail: Callable[[], Mapping[str, object]]) -> None:
         """Open a step for a call torch announced; ``detail`` is built only for an outermost step."""
         frame = sys._getframe(2)  # the torch function that called the hook
-        self.begin_step(op, detail() if self._depth == 0 and self.bus.wants_steps else NO_DETAIL)
-        self._opened_by_torch.append((owner, frame, threading.get_ident()))
+        with interrupts.Held():  # an interrupt (■) must not come between opening and noting it
+            self.begin_step(op, detail() if self._depth == 0 and self.bus.wants_steps else NO_DETAIL)
+            self._opened_by_torch.append((owner, frame, threading.get_ident()))
 
     def close_torch_step(self, owner: object, exc: BaseException | None = None) -> None:
         """Close the step ``open_torch_step`` opened for ``owner`` (failed, if ``exc`` is given)."""
         opened = self._opened_by_torch
         if not opened or opened[-1][0] is not owner:
             return  # hooks installed mid-call: this call opened no step
-        opened.pop()
-        if exc is not None:
-            self.step_failed(exc)
-        self.end_step()
+        with interrupts.Held():  # nor between forgetting the step and closing it
+            opened.pop()
+            if exc is not None:
+                self.step_failed(exc)
+            self.end_step()
 
     def _close_abandoned(self) -> None:
         here = threading.get_ident()
@@ -245,11 +248,12 @@ class World:
             frame_of_step = self._opened_by_torch[-1][1]
             if id(frame_of_step) in on_stack:
                 return
-            self._opened_by_torch.pop()
-            if self._depth == 1 and (self._failure is None or self._failure[0] != 1):
-                # An exception that left a command inside the step is the likely cause.
-                self._failure = (1, self._failure[1] if self._failure is not None else UNFINISHED)
-            self.end_step()
+            with interrupts.Held():
+                self._opened_by_torch.pop()
+                if self._depth == 1 and (self._failure is None or self._failure[0] != 1):
+                    # An exception that left a command inside the step is the likely cause.
+                    self._failure = (1, self._failure[1] if self._failure is not None else UNFINISHED)
+                self.end_step()
 
     def flush_steps(self) -> None:
         """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
