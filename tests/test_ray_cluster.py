@@ -270,6 +270,11 @@ def test_a_move_whose_target_dies_meanwhile_leaves_the_tensor_on_the_source(site
     assert time.perf_counter() - start < 15, "the move failed instead of hanging"
     assert [t.tolist() for t in bob._objects.values()] == [[7, 8, 9]]
     assert x.location is bob and torch.equal(x.get(), torch.tensor([7, 8, 9]))
+    start = time.perf_counter()
+    with pytest.raises(WorkerOfflineError, match="'frank' is offline"):
+        torch.ones(1).send(frank)  # the driver learns it on its own next call
+    assert time.perf_counter() - start < 2.0
+    assert not WORLD.snapshot().worker("frank").online
 
 
 def test_every_node_of_the_test_cluster_listens_on_loopback_only(site: Site) -> None:
