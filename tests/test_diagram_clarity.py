@@ -376,3 +376,13 @@ def test_a_step_of_many_messages_draws_one_arrow_per_pair_without_torch_words(en
     dot = parse_dot(to_dot(step.snapshot, step=step, lang="bn", legend=False))
     (label,) = [a["label"] for _, _, a in dot.edges if a.get("class") == "message"]
     assert re.fullmatch(r"[০-৯]+টি বার্তা( · [০-৯,]+ বাইট)?", label), label
+
+
+def test_a_model_call_arrow_is_named_by_the_model_not_by_torchs_function(env, steps) -> None:
+    model = torch.nn.Linear(2, 1)
+    model.send(env.bob)
+    model(torch.tensor([[0.0, 1.0]]).send(env.bob))
+    step = last(steps, "module_call")
+    dot = parse_dot(to_dot(step.snapshot, step=step, legend=False))
+    labels = [a["label"] for _, _, a in dot.edges if a.get("class") == "message"]
+    assert labels and all(label.startswith("Linear(2 → 1)") for label in labels), labels

@@ -51,12 +51,14 @@ def message_label(message: MessageSent, _: Callable[[str], str], lang: str = "en
     return _with_bytes(_message_word(message, _), message.nbytes, _, lang)
 
 
-def messages_label(messages: Sequence[MessageSent], lang: str = "en") -> str:
+def messages_label(messages: Sequence[MessageSent], lang: str = "en", command_word: str | None = None) -> str:
     """One arrow's label for every message a step sent from one worker to another.
 
     One message keeps its own label; several of one kind are counted (``send object ×2``); several
     kinds (a model call's commands with the queries torch makes on its own) are only counted, so the
     picture shows how many messages went, never torch's internal names. Bytes are added up.
+    ``command_word`` names every command instead of torch's function (``Linear(2 → 1)`` for the
+    ``linear`` a model call sends).
 
     >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 8)
     >>> q = MessageSent("me", "bob", "command", "is_sparse", (), "tensor", 0)
@@ -65,7 +67,9 @@ def messages_label(messages: Sequence[MessageSent], lang: str = "en") -> str:
     """
     _ = translator(lang)
     count = len(messages)
-    words = {_message_word(m, _) for m in messages}
+    words = {
+        command_word if command_word and m.message == "command" else _message_word(m, _) for m in messages
+    }
     if count == 1 or len(words) == 1:
         what = words.pop() if count == 1 else f"{words.pop()} ×{format_number(count, lang)}"
     else:
@@ -119,6 +123,7 @@ class _Drawing:
         id_prefix: str,
     ) -> None:
         self.snapshot = snapshot
+        self.step = step
         self.changes: Changes = step_changes(step)
         self.failed = step is not None and step.failed
         self._ = translator(lang)
@@ -339,6 +344,9 @@ class _Drawing:
         # the tail (dir=back), else Graphviz loops one of the two around the boxes. All messages of
         # the step from one worker to another share one arrow: ten fanned-out arrows of one optimizer
         # step read as a tangle, one arrow "10 messages" at a glance.
+        # A model call's commands are named by the model the learner called, not by torch's function.
+        module = self.step.detail.get("module") if self.step and self.step.op == "module_call" else None
+        command_word = safe_text(module) if module else None
         groups: dict[tuple[str, str], list[MessageSent]] = {}
         for msg in self.changes.messages:
             groups.setdefault((msg.sender, msg.receiver), []).append(msg)
@@ -349,7 +357,7 @@ class _Drawing:
             sender, receiver = self.clusters.get(sender_id), self.clusters.get(receiver_id)
             attrs = {
                 "id": f"{self.ids.prefix}msg_{i}",
-                "label": messages_label(sent, self.lang),
+                "label": messages_label(sent, self.lang, command_word),
                 **style.MESSAGE,
                 "class": "message",
             }
@@ -359,9 +367,14 @@ class _Drawing:
                 tail, head, sender, receiver = head, tail, receiver, sender
                 attrs["dir"] = "back"
             written.add((tail, head))
-            # Clip the arrow at the cluster borders, so it reads as "bob → alice", not "node → node".
+            # The arrowhead ends at the receiver's border, so it reads as "→ bob", not "→ some node".
+            # The arrow starts at the sender's anchor inside its box, not at its border: clipped there,
+            # its label (placed halfway along the whole edge) would float inside a big sender box.
             if sender is not None and receiver is not None and sender is not receiver:
-                attrs.update(ltail=sender.name, lhead=receiver.name)
+                if attrs.get("dir") == "back":  # the arrowhead is at the written tail
+                    attrs["ltail"] = sender.name
+                else:
+                    attrs["lhead"] = receiver.name
             self.graph.edge(tail, head, **attrs)
 
     def _worker_anchor(self, worker_id: str) -> str:

@@ -278,15 +278,20 @@ SETUP, VIEW, WORKERS, X, SEND, SEND_PTR, BOB_OBJS, ALICE_OBJS, GET_PTR, GET_X = 
 CHAIN, Y_GET, P2P_GET, X_BOB, MOVE, PRINT, Z, SAVE = range(11, 19)
 LESSON = range(WORKERS, SAVE)  # every cell from the workers to the last operation
 
-# What the kernel recorded, printed as JSON: every step's narration and spent pointers, and the
-# learner's live pointer variables now (an Out-cache copy is not one, nor a spent pointer).
-KERNEL_FACTS = """(lambda ip, json: print(json.dumps({
+# What the kernel recorded, printed as JSON: every step's op, narration, failure and spent pointers,
+# and the learner's live pointers now: their variables (an Out-cache copy is not one, nor a spent
+# pointer) and the parameters of their models that live elsewhere.
+KERNEL_FACTS = """(lambda ip, json, nn: print(json.dumps({
     "indices": [s.index for s in view.steps],
+    "ops": [s.op for s in view.steps],
+    "failed": [s.error is not None for s in view.steps],
     "narrations": [view.narration(s, view.lang) for s in view.steps],
     "spent": [[p.id for p in s.snapshot.worker("me").pointers if p.spent] for s in view.steps],
     "pointers": {str(v.id): k for k, v in list(ip.user_ns.items())
                  if not k.startswith("_") and getattr(v, "is_pointer", False) and v.is_live_pointer},
-})))(get_ipython(), __import__("json"))"""
+    "parameters": [p.id for m in list(ip.user_ns.values()) if isinstance(m, nn.Module)
+                   for p in m.parameters() if getattr(p, "is_pointer", False) and p.is_live_pointer],
+})))(get_ipython(), __import__("json"), __import__("torch").nn)"""
 
 NO_TARGET = {"en": "missing target", "bn": "লক্ষ্য অনুপস্থিত"}
 RETRIEVED = {"en": "retrieved", "bn": "ফিরিয়ে আনা হয়েছে"}
@@ -341,7 +346,8 @@ def check_pointers_on_me(state: dict[str, Any], facts: dict[str, Any]) -> None:
         if "spent" not in state["nodes"][n]["cls"].split():
             drawn[node_object_id(n) or -1] = state["nodes"][n]["text"]
     expected = {int(k): name for k, name in facts["pointers"].items()}
-    assert set(drawn) == set(expected), (drawn, expected, facts["narrations"][-2:], facts["spent"][-2:])
+    parameters = set(facts["parameters"])
+    assert set(drawn) == set(expected) | parameters, (drawn, expected, parameters, facts["narrations"][-2:])
     for pid, name in expected.items():
         assert name in drawn[pid].split(), (name, drawn[pid])
 
@@ -556,6 +562,75 @@ def check_controls_and_saved_replay(
     page.locator('.syft-lang[data-lang="en"]').click()
     offline.settled(ok=lambda x: x["prevTitle"] == "Previous step" and x["step"] == back["step"], what="en")
     screenshot(page, page.locator(".syft-view"), artifacts / f"seed_{tag}_saved_html_en.png")
+
+
+# Cells of notebooks/part2_live.ipynb: one learner action each, from the data to loss.get().
+P2_LESSON = range(3, 14)
+P2_FAILS = 11  # model(bad): 3 features into Linear(2 → 1), fails on bob
+LEARNER_OPS = {
+    "send",
+    "send_module",
+    "zero_grad",
+    "module_call",
+    "command",
+    "optimizer_step",
+    "get_module",
+    "get",
+    "gc",
+}
+# What torch does underneath must never be a step or a word of one.
+TORCH_WORDS = re.compile(r"__\w+__|is_sparse|is_leaf|set grad|grad_fn|_module\b|requires_grad_|\blinear\b")
+
+
+@pytest.mark.parametrize("lang", ["bn", "en"])
+def test_part2_training_steps_are_learner_actions(
+    server: Any, page_and_watch: Any, artifacts: Path, lang: str
+) -> None:
+    page, watch = page_and_watch
+    nb = open_notebook(page, server, "part2_live.ipynb" if lang == "bn" else "part2_live_en.ipynb")
+    tag = f"{server.frontend}_{lang}"
+    for cell in (1, 2):
+        nb.run(cell)
+    for cell in P2_LESSON:
+        nb.run(cell)
+        facts = kernel_facts(page)
+        last = len(facts["indices"]) - 1
+        assert facts["failed"][last] == (cell == P2_FAILS), (cell, facts["narrations"][last])
+
+        def after_cell(state: dict[str, Any], facts: dict[str, Any] = facts, last: int = last) -> None:
+            check_drawn_step(state, facts, last, lang)
+            check_pointers_on_me(state, facts)
+
+        state = eventually(nb, after_cell, f"after cell {cell}")
+        if facts["ops"][last] == "module_call" and not facts["failed"][last]:
+            screenshot(page, nb.views().nth(0), artifacts / f"part2_{tag}_model_call.png")
+        if facts["ops"][last] == "optimizer_step":
+            screenshot(page, nb.views().nth(0), artifacts / f"part2_{tag}_optimizer_step.png")
+        if cell == P2_FAILS:
+            # The failed call is said and drawn red: its message arrows carry the "failed" class.
+            messages = [e for e in state["edges"].values() if "message" in e["cls"].split()]
+            assert messages and all("failed" in e["cls"].split() for e in messages), messages
+            screenshot(page, nb.views().nth(0), artifacts / f"part2_{tag}_failed.png")
+
+    facts = kernel_facts(page)
+    assert set(facts["ops"]) <= LEARNER_OPS, facts["ops"]
+    learner = [op for op in facts["ops"] if op != "gc"]
+    assert learner[:4] == ["send", "send", "send_module", "zero_grad"], learner
+    assert learner.count("module_call") == 2 and learner[-2:] == ["get_module", "get"], learner
+    assert "optimizer_step" in learner
+    for text in facts["narrations"]:
+        assert not TORCH_WORDS.search(text), text
+    arrows = 0
+    for pos in range(len(facts["indices"])):
+        state = show_step(nb, pos, facts, lang)
+        arrows += check_message_arrows(nb.views().nth(0).evaluate(GEOMETRY_JS), f"step {pos + 1}")
+        for edge in state["edges"].values():
+            if "message" in edge["cls"].split():
+                assert not TORCH_WORDS.search(edge["label"]), (pos, edge)
+    assert arrows >= len(facts["indices"]), arrows
+    assert not watch.our_page_errors(), watch.page_errors
+    assert not watch.console_errors, watch.console_errors
+    assert not watch.outside_requests, watch.outside_requests
 
 
 def test_several_views_of_one_world_stay_in_step(lab: Any, page_and_watch: Any, artifacts: Path) -> None:
