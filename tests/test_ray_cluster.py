@@ -158,6 +158,17 @@ def test_a_resource_no_node_has_is_refused_at_once_instead_of_waiting_forever(si
     assert "frank" not in WORLD.workers
 
 
+def test_a_worker_no_node_can_place_gives_up_after_the_start_timeout(site: Site, monkeypatch: Any) -> None:
+    monkeypatch.setattr(sy.ray.settings, "start_timeout_s", 2.0)
+    start = time.perf_counter()
+    with pytest.raises(WorkerOfflineError, match=r"'frank' did not start: no answer within 2 s"):
+        sy.RayWorker(site.hook, id="frank", ray_options={"resources": {"site_bob": 5}})  # bob's node has 1
+    assert time.perf_counter() - start < 10
+    assert "frank" not in WORLD.workers
+    with pytest.raises(ValueError):  # the waiting actor was ended, so it cannot start later
+        ray.get_actor("syft_widgets:frank", namespace=sy.ray.NAMESPACE)
+
+
 # --- the seed lesson, with bob and alice on different nodes ----------------------------------
 def test_seed_lesson_runs_across_nodes_with_the_same_cells_and_stores_as_virtual_workers(site: Site) -> None:
     cells = [*PART3, "del x", "bob._objects", "alice._objects"]

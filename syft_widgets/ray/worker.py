@@ -95,8 +95,10 @@ def _start_or_attach(ray: Any, worker_id: Hashable, options: Mapping[str, Any]) 
             return handle, _whereabouts(envelope.open_reply(reply).value)
         except (envelope.NodeGone, ray.exceptions.RayActorError) as exc:
             error = exc
-        except ray.exceptions.GetTimeoutError:
+        except ray.exceptions.GetTimeoutError:  # e.g. no node can place it: do not wait again
             error = TimeoutError(f"no answer within {session.settings.start_timeout_s:g} s")
+            _end(ray, handle)
+            break
         except Exception as exc:  # any other failure to start is reported at once
             error = exc
             break
