@@ -53,6 +53,12 @@ _SCALARS = (type(None), bool, int, float, str)
 _TORCH_ENUMS = {"dt": torch.dtype, "mf": torch.memory_format, "ly": torch.layout}
 
 
+# One encoder and decoder for every message: json.dumps with options builds a new encoder per call,
+# which costs more than encoding a small command. A tree is built fresh here, so it has no cycles.
+_json_text = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_json_tree = json.JSONDecoder().decode
+
+
 class CodecError(SyftWidgetsError, ValueError):
     """Bytes that are not a message this library wrote: refused, never executed."""
 
@@ -63,7 +69,7 @@ def encode(value: Any) -> bytes:
     flags = [False]  # set when the tree needs torch.save (tensors or bytes)
     tree = _tree(value, flags)
     if not flags[0]:
-        return _JSON + json.dumps(tree, separators=(",", ":")).encode()
+        return _JSON + _json_text(tree).encode()
     buffer = io.BytesIO()
     torch.save(tree, buffer)
     return _TORCH + buffer.getvalue()
@@ -152,7 +158,7 @@ def decode(data: bytes) -> Any:
     head, body = bytes(data[:1]), data[1:]
     try:
         if head == _JSON:
-            tree = json.loads(bytes(body))
+            tree = _json_tree(bytes(body).decode())
         elif head == _TORCH:
             with warnings.catch_warnings():  # torch warns about odd pickles before refusing them
                 warnings.simplefilter("ignore")
