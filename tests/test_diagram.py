@@ -86,7 +86,7 @@ def test_pointer_to_pointer_add_shows_two_hops_and_new_objects(seed_tutorial: Se
     assert y.location == "alice"
     total = held_by(r, "alice", y.id_at_location).id_at_location  # alice's pointer aims at the sum on bob
     dot = draw(r)
-    assert dot.messages() == [(ME, ALICE, "add"), (ALICE, BOB, "add")]
+    assert dot.messages() == [(ME, ALICE, "+ (add)"), (ALICE, BOB, "+ (add)")]  # as the learner wrote it
     assert dot.cluster_of[f"obj_{total}"] == BOB
     assert dot.classes(f"obj_{total}") == {"tensor", "added"}
     assert label_text(dot.nodes[f"obj_{total}"]["label"])[1] == "[2, 4, 6, 8, 10]"

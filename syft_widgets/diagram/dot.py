@@ -25,6 +25,7 @@ from .labels import (
     spent_pointer_label,
 )
 from .legend import add_legend
+from .operations import operation_word
 
 __all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "to_dot"]
 
@@ -39,7 +40,7 @@ MESSAGE_WORDS: Mapping[str, str] = {
 
 
 def message_label(message: MessageSent, _: Callable[[str], str], lang: str = "en") -> str:
-    """``add · 32 B``: the operation for commands, the message type otherwise, and the bytes.
+    """``+ (add) · 32 B``: the operation for commands, the message type otherwise, and the bytes.
 
     The byte count is written in ``lang``'s digits.
 
@@ -80,7 +81,7 @@ def messages_label(messages: Sequence[MessageSent], lang: str = "en", command_wo
 
 def _message_word(message: MessageSent, _: Callable[[str], str]) -> str:
     if message.message == "command" and message.op:
-        return safe_text(message.op)
+        return safe_text(operation_word(message.op, _))  # "** (power)", never "__pow__"
     if message.message in MESSAGE_WORDS:
         return safe_text(_(MESSAGE_WORDS[message.message]))
     return safe_text(message.message)
