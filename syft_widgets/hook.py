@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from . import interrupts
+from . import interrupts, torch_steps
 from . import messages as m
 from ._ids import new_id, set_tensor_id, tensor_id
 from .errors import NotAPointerError, PointerCycleError
@@ -35,6 +35,7 @@ class TorchHook:
             return
         _install_tensor_methods()
         install_module_methods()
+        torch_steps.install()
         me = local_worker or VirtualWorker(self, id="me", is_client_worker=True)
         WORLD.local_worker = me
         self.local_worker = me
@@ -56,7 +57,7 @@ def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool =
     kind = "parameter" if isinstance(self, torch.nn.Parameter) else "tensor"
     # Held (interrupts.py): a copy stored on the worker always gets its pointer, which an interrupt
     # right after drops, deleting the copy.
-    with interrupts.Held(), WORLD.step("send", kind=kind, worker=str(destination.id), owner=str(me.id)):
+    with interrupts.Held(), WORLD.step("send", kind=kind, destination=str(destination.id), owner=str(me.id)):
         stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
         return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
 

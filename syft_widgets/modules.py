@@ -46,7 +46,7 @@ def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
         )
     self.__dict__.setdefault("_syft_module_id", new_id())
     sent: list[Any] = []
-    with WORLD.step("send_module", module=type(self).__name__, worker=str(destination.id),
+    with WORLD.step("send_module", module=type(self).__name__, destination=str(destination.id),
                     count=len(params), owner=str(me.id)):  # fmt: skip
         try:
             for p in params:
@@ -72,7 +72,7 @@ def _module_get(self: nn.Module) -> nn.Module:
     params = _remote_parameters(self)
     where = self.location
     with WORLD.step("get_module", module=type(self).__name__,
-                    worker=str(getattr(where, "id", "")), count=len(params)):  # fmt: skip
+                    holder=str(getattr(where, "id", "")), count=len(params)):  # fmt: skip
         for p in params:
             p.get()
     return self
@@ -89,7 +89,7 @@ def _module_move(self: nn.Module, destination: Any) -> None:
         )
     moved: list[tuple[Any, Any]] = []
     with WORLD.step("move_module", module=type(self).__name__, source=str(self.location.id),  # type: ignore[union-attr]
-                    worker=str(dest.id), count=len(params)):  # fmt: skip
+                    destination=str(dest.id), count=len(params)):  # fmt: skip
         try:
             for p in params:
                 source = p.location

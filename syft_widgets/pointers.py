@@ -19,12 +19,13 @@ from . import interrupts
 from . import messages as m
 from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
+from .events import StepOp
 from .remote import NO_DETAIL, check_collocated, encode, run_remote
 from .snapshot import ObjectView
 from .transit import pack
 from .views import dtype_name
 from .workers import BaseWorker, resolve_worker, single_worker
-from .world import WORLD
+from .world import INTERNAL, WORLD
 
 __all__ = ["PointerParameter", "PointerTensor", "make_pointer", "pointer_from_description"]
 
@@ -203,7 +204,9 @@ class PointerMixin:
         pointers: list[PointerMixin] = []
         encoded = encode(value, pointers, attr)
         check_collocated(self, pointers, f"setting .{attr}")
-        with interrupts.Held(), WORLD.step("command", func=f"set {attr}", worker=str(self.location.id)):
+        # Torch writes .grad and .data by itself (zero_grad, optimizers): those fold into its step.
+        op: StepOp = INTERNAL if attr in ("grad", "data") else "command"
+        with interrupts.Held(), WORLD.step(op, func=f"set {attr}", holder=str(self.location.id)):
             self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
 
     # --- moving data around --------------------------------------------------------------------
@@ -214,7 +217,7 @@ class PointerMixin:
         held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
         try:
             # Everything a step changes happens inside it, so the step's snapshot shows the result.
-            with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+            with WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
                 result = self.owner.send_msg(m.RequestObject(self._ref), self.location)
                 if not self.point_to_attr:  # an attribute comes as a copy; its parent stays there
                     result = _materialize(result, self.owner, self.id_at_location)
@@ -246,7 +249,9 @@ class PointerMixin:
             )
         held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
         try:
-            with WORLD.step("send", kind="pointer", worker=str(destination.id), owner=str(self.owner.id)):
+            with WORLD.step(
+                "send", kind="pointer", destination=str(destination.id), owner=str(self.owner.id)
+            ):
                 stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
                 # The newest pointer in a chain is the one that deletes the data when it dies.
                 deletes, self.garbage_collect_data = self.garbage_collect_data, False
@@ -270,9 +275,10 @@ class PointerMixin:
             return self.get()
         if dest.id == self.location.id:
             return self
+        where = str(self.location.id)
         with (
             interrupts.Held(),
-            WORLD.step("move", source=str(self.location.id), worker=str(dest.id), owner=str(self.owner.id)),
+            WORLD.step("move", source=where, destination=str(dest.id), owner=str(self.owner.id)),
         ):
             new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
             WORLD.retire_twins(self)  # other objects with this id still point at the old place
@@ -284,7 +290,7 @@ class PointerMixin:
         self._check_usable("remote_get")
         with (
             interrupts.Held(),
-            WORLD.step("remote_get", worker=str(self.location.id), owner=str(self.owner.id)),
+            WORLD.step("remote_get", holder=str(self.location.id), owner=str(self.owner.id)),
         ):
             meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
             self.__dict__["meta"] = meta
@@ -354,7 +360,7 @@ class PointerMixin:
     # --- taking an interrupted operation back (see interrupts.py) -------------------------------
     def _put_back(self, result: Any, deletes: bool) -> None:
         """Undo a ``.get()`` the stop button interrupted: the object returns, this pointer works again."""
-        with WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+        with WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
             WORLD.step_failed(KeyboardInterrupt())
             stored_id = self.owner.send_msg(m.SendObject(self.id_at_location, pack(result)), self.location)
         if getattr(result, "is_pointer", False):
@@ -366,7 +372,7 @@ class PointerMixin:
     def _take_back(self, sent: PointerMixin, deletes: bool) -> None:
         """Undo sending this pointer: the receiver forgets its copy (fetching it deletes nothing)."""
         location = sent.location
-        with WORLD.step("send", kind="pointer", worker=str(location.id), owner=str(self.owner.id)):
+        with WORLD.step("send", kind="pointer", destination=str(location.id), owner=str(self.owner.id)):
             WORLD.step_failed(KeyboardInterrupt())
             self.owner.send_msg(m.RequestObject(sent._ref), location)
         sent._retire()
@@ -384,7 +390,7 @@ class PointerMixin:
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location = state["location"]
-                WORLD.begin_step("gc", {"worker": str(location.id)} if WORLD.bus.active else NO_DETAIL)
+                WORLD.begin_step("gc", {"holder": str(location.id)} if WORLD.bus.active else NO_DETAIL)
                 try:
                     state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
                 finally:
@@ -418,7 +424,7 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
         self._check_usable("get")
         if self.point_to_attr:
             return super().get()
-        with interrupts.Held(), WORLD.step("get", worker=str(self.location.id), owner=str(self.owner.id)):
+        with interrupts.Held(), WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
             payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
             _become(self, payload)
         return self

@@ -18,12 +18,13 @@ from ._ids import new_id
 from .errors import TensorsNotCollocatedException, UnsupportedRemoteValueError
 from .functions import function_name, short_name
 from .workers import PLAIN_TYPES, BaseWorker
-from .world import WORLD
+from .world import INTERNAL, WORLD
 
 __all__ = ["NO_DETAIL", "MakePointer", "check_collocated", "encode", "run_remote"]
 
 _PLAIN = frozenset(PLAIN_TYPES)
 NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
+_PROPERTY = ("__get__", "__set__")  # function names of property reads and writes
 
 # Builds a pointer from (owner, location, id_at_location, meta); pointers.py passes make_pointer.
 MakePointer = Callable[[BaseWorker, BaseWorker, int, m.TensorMeta], Any]
@@ -40,7 +41,7 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     owner, location = first.owner, first.location
     command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
     detail = (
-        {"func": short_name(name), "worker": str(location.id), "owner": str(owner.id)}
+        {"func": short_name(name), "holder": str(location.id), "owner": str(owner.id)}
         if WORLD.bus.active
         else NO_DETAIL
     )
@@ -48,10 +49,14 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
     held = interrupts.hold()
     try:
-        WORLD.begin_step("command", detail)
+        # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
+        WORLD.begin_step(INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command", detail)
         try:
             reply = owner.send_msg(command, location)
             return _build_result(reply, operands, owner, location, make_pointer)
+        except BaseException as exc:
+            WORLD.step_failed(exc)
+            raise
         finally:
             WORLD.end_step()
     finally:

@@ -17,7 +17,7 @@ def test_send_is_one_step_with_a_message_and_a_stored_object(env, steps) -> None
     x = torch.tensor([1, 2, 3, 4])
     x_ptr = x.send(env.bob)
     (step,) = steps
-    assert step.op == "send" and step.detail["worker"] == "bob" and step.detail["kind"] == "tensor"
+    assert step.op == "send" and step.detail["destination"] == "bob" and step.detail["kind"] == "tensor"
     sent, stored = step.events
     assert sent == MessageSent("me", "bob", "send object", "send", (x.id,), "tensor", 32)
     assert isinstance(stored, ObjectStored) and stored.worker == "bob" and stored.obj.id == x.id
@@ -54,7 +54,7 @@ def test_move_goes_from_bob_to_alice_without_passing_through_me(env, steps) -> N
     steps.clear()
     x.move(env.alice)
     (step,) = steps
-    assert step.op == "move" and (step.detail["source"], step.detail["worker"]) == ("bob", "alice")
+    assert step.op == "move" and (step.detail["source"], step.detail["destination"]) == ("bob", "alice")
     assert messages(step) == [("me", "bob", "command", "move"), ("bob", "alice", "send object", "send")]
     data = [e for e in step.events if isinstance(e, MessageSent) and e.nbytes]
     assert [(e.sender, e.receiver, e.nbytes) for e in data] == [("bob", "alice", 24)]
