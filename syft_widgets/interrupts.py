@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 __all__ = ["FORCE_AFTER", "Held", "finalizer", "finalizer_inside", "held", "hold", "pending", "release"]
 
@@ -43,6 +43,8 @@ _getsignal = _signal.getsignal
 SIGINT = signal.SIGINT
 
 Handler = Callable[[int, FrameType | None], Any]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _State:
@@ -137,11 +139,11 @@ class Held:
         release(self.held)
 
 
-def held(operation: Callable[..., Any]) -> Callable[..., Any]:
+def held(operation: Callable[P, R]) -> Callable[P, R]:
     """Decorator: the whole of ``operation`` runs held, as in ``with Held():``."""
 
     @functools.wraps(operation)
-    def run_held(*args: Any, **kwargs: Any) -> Any:
+    def run_held(*args: P.args, **kwargs: P.kwargs) -> R:
         with Held():
             return operation(*args, **kwargs)
 

@@ -19,6 +19,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .. import interrupts
 from .. import messages as m
 from ..world import WORLD
 from . import envelope, session
@@ -122,6 +123,7 @@ def route(cascade: envelope.Cascade, sender: Hashable) -> None:
             target.receive(m.DeleteObject(obj_id), sender)
 
 
+@interrupts.held  # a read of a store calls it; an interrupt (■) midway would lose deletes
 def settle() -> None:
     """Deliver every pending delete and every cascade it causes, waiting for the answers.
 

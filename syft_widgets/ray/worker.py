@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
+from .. import interrupts
 from .. import messages as m
 from ..errors import UnsupportedRemoteValueError, WorkerOfflineError
 from ..snapshot import ObjectView
@@ -194,6 +195,7 @@ class RayWorker(BaseWorker):
             return ()
 
     @property
+    @interrupts.held  # it delivers pending deletes: an interrupt (■) must not lose one midway
     def _objects(self) -> dict[int, object]:
         """A snapshot of the actor's store: tensors are copies, pointers are read-only (never collected).
 
@@ -306,6 +308,7 @@ class RayWorker(BaseWorker):
         deletes.forget_actor(self._key)
         raise self._offline(why) from None
 
+    @interrupts.held  # as _objects
     def _fetch_views(self) -> tuple[ObjectView, ...]:
         deletes.settle()
         reply = self._call("views", deletes.take(self._key), timeout=session.settings.probe_timeout_s)
