@@ -24,6 +24,7 @@ import itertools
 import random
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -732,3 +733,70 @@ def test_an_interrupt_at_any_moment_leaves_it_whole_with_a_live_view_open(
     assert failures == []
     assert tried > 20
     assert live_view._history  # the view did record the steps
+
+
+# --- the mechanism itself -------------------------------------------------------------------------
+def test_an_interrupt_waits_for_the_outermost_operation_and_is_raised_once(timer: Timer) -> None:
+    outer = interrupts.hold()
+    inner = interrupts.hold()
+    signal.raise_signal(signal.SIGINT)
+    signal.raise_signal(signal.SIGINT)  # pressed twice: one KeyboardInterrupt is enough
+    interrupts.release(inner)  # an inner operation ends: still held
+    assert interrupts.pending()
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.release(outer)
+    assert not interrupts.pending()
+    assert interrupts._state.depth == 0
+
+
+def test_a_second_press_long_after_the_first_goes_through(
+    timer: Timer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operation that keeps ■ waiting too long (a worker that does not answer) cannot block it."""
+    monkeypatch.setattr(interrupts, "FORCE_AFTER", 0.0)
+    held = interrupts.hold()
+    try:
+        signal.raise_signal(signal.SIGINT)  # waits
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # goes through
+    finally:
+        interrupts.release(held)  # nothing left waiting: returns quietly
+    assert not interrupts.pending()
+
+
+def test_the_handler_that_was_installed_decides_what_an_interrupt_does(timer: Timer) -> None:
+    """The interrupt is delayed, not replaced: a handler of the learner's own runs, once, at the end."""
+    calls: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    held = interrupts.hold()
+    signal.raise_signal(signal.SIGINT)
+    assert calls == []
+    interrupts.release(held)
+    assert calls == [signal.SIGINT]
+
+
+def test_only_the_main_thread_is_held() -> None:
+    """Python delivers signals to the main thread only; other threads' operations hold nothing."""
+    found: list[bool] = []
+    worker = threading.Thread(target=lambda: found.append(interrupts.hold()))
+    worker.start()
+    worker.join()
+    assert found == [False]
+    assert interrupts._state.depth == 0
+
+
+def test_an_ignored_sigint_is_left_alone() -> None:
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        interrupts.release(interrupts.hold())
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_weak_reference_callbacks_that_tidy_up_are_finalizers() -> None:
+    """If these are renamed, interrupts landing in them would be printed and ignored again."""
+    from syft_widgets import _ids
+
+    assert interrupts.finalizer_inside(type(WORLD).track_pointer, "forget")
+    assert interrupts.finalizer_inside(_ids.set_tensor_id, "forget")
