@@ -32,6 +32,9 @@ __all__ = [
 NAMESPACE = "syft_widgets"
 """The Ray namespace of every worker actor, so drivers and actors find each other by name."""
 
+DEATH_INFO_WAIT = "RAY_timeout_ms_task_wait_for_death_info"
+"""Ray's wait (ms) for why an actor call failed before it reports the failure; see :func:`init`."""
+
 INSTALL_HINT = 'Ray workers need Ray: pip install "syft-widgets[ray]"'
 
 
@@ -97,6 +100,11 @@ def init(address: str | None = None) -> None:
         if ray.is_initialized():
             _active = True
             return
+        # A call to an actor whose process is gone fails only after Ray has waited this long for the
+        # reason (1 s by default, nearly 2 s in all on a busy machine). Workers never restart, so the
+        # reason adds nothing: a learner hears "offline" in a fraction of a second. Read at start-up
+        # by this process and, for the local instance, by the actors it starts; a value set wins.
+        os.environ.setdefault(DEATH_INFO_WAIT, "200")
         common: dict[str, Any] = dict(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
         if address is None:
             with loopback_only(ray):
