@@ -14,7 +14,7 @@ from .errors import NotAPointerError, PointerCycleError
 from .modules import install_module_methods
 from .pointers import make_pointer
 from .transit import copy_tensor
-from .workers import VirtualWorker, single_worker
+from .workers import VirtualWorker
 from .world import WORLD
 
 __all__ = ["TorchHook"]
@@ -46,7 +46,7 @@ class TorchHook:
 
 def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = True) -> Any:
     """Send a copy of this tensor to a worker; returns a pointer to it. The local tensor stays."""
-    destination = single_worker(workers, "send")
+    destination = WORLD.resolve_one(workers, "send")
     me = WORLD.local_worker
     assert me is not None  # the hook installed this method, so it created me
     if destination.id == me.id:

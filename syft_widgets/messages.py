@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 __all__ = [
+    "PLAIN_TYPES",
     "ClearObjects",
     "DeleteObject",
     "ForwardObject",
@@ -30,6 +31,13 @@ __all__ = [
     "Stored",
     "TensorMeta",
 ]
+
+
+# Values that may travel as command arguments or results besides tensors: plain data only.
+PLAIN_TYPES: tuple[type, ...] = (
+    int, float, bool, complex, str, bytes, type(None), slice, type(Ellipsis),
+    torch.dtype, torch.Size, torch.device, torch.memory_format, torch.layout,
+)  # fmt: skip
 
 
 @dataclass(slots=True)

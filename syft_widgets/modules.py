@@ -12,8 +12,8 @@ from . import interrupts
 from . import messages as m
 from ._ids import new_id, tensor_id
 from .errors import UnsupportedRemoteValueError
+from .pointers import PointerParameter
 from .transit import copy_tensor
-from .workers import resolve_worker, single_worker
 from .world import WORLD
 
 __all__ = ["install_module_methods"]
@@ -27,9 +27,7 @@ def _remote_parameters(module: nn.Module) -> list[Any]:
 @interrupts.held
 def _module_send(self: nn.Module, *workers: Any) -> nn.Module:
     """Send every parameter to the worker, in place; returns the module (as PySyft 0.2 did)."""
-    from .pointers import PointerParameter
-
-    destination = single_worker(workers, "send")
+    destination = WORLD.resolve_one(workers, "send")
     me = WORLD.local_worker
     assert me is not None
     params: list[Any] = list(self.parameters())
@@ -81,7 +79,7 @@ def _module_get(self: nn.Module) -> nn.Module:
 @interrupts.held
 def _module_move(self: nn.Module, destination: Any) -> None:
     """Move every parameter straight to ``destination``. Returns None, as in PySyft 0.2."""
-    dest = resolve_worker(destination, "move")
+    dest = WORLD.resolve(destination, "move")
     params = _remote_parameters(self)
     if not params:
         raise UnsupportedRemoteValueError(

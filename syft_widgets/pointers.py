@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -24,8 +24,10 @@ from .remote import NO_DETAIL, check_collocated, encode, run_remote
 from .snapshot import ObjectView
 from .transit import pack
 from .views import dtype_name
-from .workers import BaseWorker, resolve_worker, single_worker
 from .world import INTERNAL, WORLD
+
+if TYPE_CHECKING:
+    from .workers import BaseWorker
 
 __all__ = ["PointerParameter", "PointerTensor", "make_pointer", "pointer_from_description"]
 
@@ -233,7 +235,7 @@ class PointerMixin:
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
         """Send this pointer to another worker: a pointer to a pointer. The data does not move."""
         self._check_usable("send")
-        destination = single_worker(workers, "send")
+        destination = WORLD.resolve_one(workers, "send")
         if self.point_to_attr:
             raise UnsupportedRemoteValueError(
                 f"Cannot send the attribute pointer ::{self.point_to_attr}; send the tensor it belongs to."
@@ -266,7 +268,7 @@ class PointerMixin:
     def move(self, destination: Any) -> Any:
         """Move the object straight from its worker to ``destination``; returns this pointer."""
         self._check_usable("move")
-        dest = resolve_worker(destination, "move")
+        dest = WORLD.resolve(destination, "move")
         if self.point_to_attr:
             raise UnsupportedRemoteValueError(
                 f"Cannot move the attribute pointer ::{self.point_to_attr}; move the tensor it belongs to."

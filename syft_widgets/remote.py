@@ -8,7 +8,7 @@ because all operands must live on one machine.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -17,17 +17,19 @@ from . import messages as m
 from ._ids import new_id
 from .errors import TensorsNotCollocatedException, UnsupportedRemoteValueError
 from .functions import function_name, short_name
-from .workers import PLAIN_TYPES, BaseWorker
 from .world import INTERNAL, WORLD
+
+if TYPE_CHECKING:
+    from .workers import BaseWorker
 
 __all__ = ["NO_DETAIL", "MakePointer", "check_collocated", "encode", "run_remote"]
 
-_PLAIN = frozenset(PLAIN_TYPES)
+_PLAIN = frozenset(m.PLAIN_TYPES)
 NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
 _PROPERTY = ("__get__", "__set__")  # function names of property reads and writes
 
 # Builds a pointer from (owner, location, id_at_location, meta); pointers.py passes make_pointer.
-MakePointer = Callable[[BaseWorker, BaseWorker, int, m.TensorMeta], Any]
+MakePointer = Callable[["BaseWorker", "BaseWorker", int, m.TensorMeta], Any]
 
 
 def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePointer) -> Any:
@@ -99,7 +101,7 @@ def encode(value: Any, operands: list[Any], name: str) -> Any:
         return kind([encode(v, operands, name) for v in value])
     if kind is dict:
         return {k: encode(v, operands, name) for k, v in value.items()}
-    if isinstance(value, PLAIN_TYPES):
+    if isinstance(value, m.PLAIN_TYPES):
         return value
     raise UnsupportedRemoteValueError(
         f"{short_name(name)} got a {type(value).__name__}, which cannot travel to another worker: "

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .errors import ObjectNotFoundError
-from .events import ObjectChanged, ObjectRemoved, ObjectStored
+from .events import Event, ObjectChanged, ObjectRemoved, ObjectStored
 from .snapshot import ObjectView
 from .views import kind_of, view_of
 
-if TYPE_CHECKING:
-    from .world import World
+__all__ = ["ObjectStore", "Recorder"]
 
-__all__ = ["ObjectStore"]
+
+class Recorder(Protocol):
+    """Where a store announces its changes (the world): only while ``recording`` is True."""
+
+    recording: bool
+
+    def emit(self, event: Event) -> None: ...
+
 
 _MISSING = object()
 
@@ -21,10 +27,10 @@ _MISSING = object()
 class ObjectStore:
     """Objects one worker holds. ``objects`` is the very dict shown as ``worker._objects``."""
 
-    def __init__(self, worker_id: Hashable, world: World) -> None:
+    def __init__(self, worker_id: Hashable, recorder: Recorder) -> None:
         self.worker_id = worker_id
         self.objects: dict[int, object] = {}
-        self._world = world
+        self._recorder = recorder
         # Bumped on every change, so views of an unchanged store are reused from one step to the next.
         self.version = 0
         self._views: tuple[int, tuple[ObjectView, ...]] = (-1, ())
@@ -58,15 +64,15 @@ class ObjectStore:
     def register(self, obj_id: int, obj: object) -> None:
         self.objects[obj_id] = obj
         self.version += 1
-        if self._world.recording:
-            self._world.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj, self._view_cache)))
+        if self._recorder.recording:
+            self._recorder.emit(ObjectStored(str(self.worker_id), view_of(obj_id, obj, self._view_cache)))
 
     def changed(self, obj_id: int) -> None:
         """Announce that an in-place operation changed a stored object."""
         self.version += 1
-        if self._world.recording and obj_id in self.objects:
+        if self._recorder.recording and obj_id in self.objects:
             view = view_of(obj_id, self.objects[obj_id], self._view_cache)
-            self._world.emit(ObjectChanged(str(self.worker_id), view))
+            self._recorder.emit(ObjectChanged(str(self.worker_id), view))
 
     def remove(self, obj_id: int, reason: str) -> object:
         obj = self.objects.pop(obj_id, _MISSING)
@@ -74,8 +80,8 @@ class ObjectStore:
             raise ObjectNotFoundError(obj_id, self.worker_id)
         self.version += 1
         self._view_cache.pop(obj_id, None)
-        if self._world.recording:
-            self._world.emit(ObjectRemoved(str(self.worker_id), obj_id, kind_of(obj), reason))
+        if self._recorder.recording:
+            self._recorder.emit(ObjectRemoved(str(self.worker_id), obj_id, kind_of(obj), reason))
         return obj
 
     def clear(self) -> list[object]:

@@ -13,27 +13,21 @@ from ._ids import new_id
 from .errors import (
     InvalidTensorForRemoteGet,
     InvalidWorkerIdError,
-    NotAWorkerError,
     ObjectNotFoundError,
     PointerCycleError,
     UnsupportedRemoteValueError,
 )
 from .events import MessageSent
 from .functions import resolve_function, short_name
+from .pointers import pointer_from_description
 from .snapshot import ObjectKind, ObjectView
 from .store import ObjectStore
 from .transit import adopt, nbytes_of, pack
 from .world import WORLD
 
-__all__ = ["PLAIN_TYPES", "BaseWorker", "VirtualWorker", "WorkerKind", "resolve_worker", "single_worker"]
+__all__ = ["BaseWorker", "VirtualWorker", "WorkerKind"]
 
 WorkerKind = Literal["local", "virtual", "ray"]
-
-# Values that may travel as command arguments or results besides tensors: plain data only.
-PLAIN_TYPES: tuple[type, ...] = (
-    int, float, bool, complex, str, bytes, type(None), slice, type(Ellipsis),
-    torch.dtype, torch.Size, torch.device, torch.memory_format, torch.layout,
-)  # fmt: skip
 
 
 def _check_worker_id(worker_id: object) -> Hashable:
@@ -145,8 +139,6 @@ class BaseWorker:
 
     def _unpack(self, obj_id: int, payload: m.Payload) -> Any:
         if isinstance(payload, m.PointerDescription):
-            from .pointers import pointer_from_description
-
             return pointer_from_description(payload, owner=self, obj_id=obj_id)
         return payload
 
@@ -271,9 +263,9 @@ def _meta(t: torch.Tensor) -> m.TensorMeta:
 
 
 def _plain(value: Any, what: str, worker_id: Hashable) -> Any:
-    if isinstance(value, PLAIN_TYPES):
+    if isinstance(value, m.PLAIN_TYPES):
         return value
-    if isinstance(value, (tuple, list)) and all(isinstance(v, PLAIN_TYPES) for v in value):
+    if isinstance(value, (tuple, list)) and all(isinstance(v, m.PLAIN_TYPES) for v in value):
         return value
     raise UnsupportedRemoteValueError(
         f"{what} on worker {worker_id!r} gave a {type(value).__name__}, which cannot travel between "
@@ -335,24 +327,3 @@ _HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
     m.ClearObjects: BaseWorker._handle_clear,
     m.QueryAttribute: BaseWorker._handle_query,
 }
-
-
-def resolve_worker(value: Any, action: str) -> BaseWorker:
-    """The worker ``value`` names: a worker object, or the id of a known worker."""
-    if isinstance(value, BaseWorker):
-        return WORLD.workers.get(value.id, value)
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return WORLD.worker(value)
-    raise NotAWorkerError(
-        f".{action}() needs a worker, like bob = sy.VirtualWorker(hook, id='bob'), or a worker's id; "
-        f"got {value!r} ({type(value).__name__})."
-    )
-
-
-def single_worker(workers: tuple, action: str) -> BaseWorker:
-    if len(workers) != 1:
-        raise NotAWorkerError(
-            f".{action}() takes exactly one worker, like x.{action}(bob); got {len(workers)}. "
-            "Sending to several workers at once is not supported."
-        )
-    return resolve_worker(workers[0], action)

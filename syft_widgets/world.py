@@ -15,7 +15,7 @@ from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from . import interrupts
-from .errors import UnknownWorkerError, WorkerIdConflictError
+from .errors import NotAWorkerError, UnknownWorkerError, WorkerIdConflictError
 from .events import UNFINISHED, Event, EventBus, Step, StepError, StepOp
 from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
@@ -120,6 +120,29 @@ class World:
                 f"No worker has the id {worker_id!r}. Known workers: {known}. Create it first, e.g. "
                 f"sy.VirtualWorker(hook, id={worker_id!r})."
             ) from None
+
+    def resolve(self, value: Any, action: str) -> BaseWorker:
+        """The worker ``value`` names: a worker object, or the id of a known worker.
+
+        ``action`` is the method that asked (``"move"``), to name it in the error.
+        """
+        if hasattr(value, "send_msg"):  # a worker (a worker is anything that takes messages)
+            return self.workers.get(value.id, value)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return self.worker(value)
+        raise NotAWorkerError(
+            f".{action}() needs a worker, like bob = sy.VirtualWorker(hook, id='bob'), or a worker's id; "
+            f"got {value!r} ({type(value).__name__})."
+        )
+
+    def resolve_one(self, workers: tuple, action: str) -> BaseWorker:
+        """The one worker in ``workers`` (the arguments of ``x.send(bob)``)."""
+        if len(workers) != 1:
+            raise NotAWorkerError(
+                f".{action}() takes exactly one worker, like x.{action}(bob); got {len(workers)}. "
+                "Sending to several workers at once is not supported."
+            )
+        return self.resolve(workers[0], action)
 
     def track_pointer(self, pointer: Any) -> None:
         key = id(pointer)
