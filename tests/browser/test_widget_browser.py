@@ -287,6 +287,7 @@ KERNEL_FACTS = """(lambda ip, json, nn: print(json.dumps({
     "failed": [s.error is not None for s in view.steps],
     "narrations": [view.narration(s, view.lang) for s in view.steps],
     "spent": [[p.id for p in s.snapshot.worker("me").pointers if p.spent] for s in view.steps],
+    "held": [sorted({p.id for p in s.snapshot.worker("me").pointers if not p.spent}) for s in view.steps],
     "pointers": {str(v.id): k for k, v in list(ip.user_ns.items())
                  if not k.startswith("_") and getattr(v, "is_pointer", False) and v.is_live_pointer},
     "parameters": [p.id for m in list(ip.user_ns.values()) if isinstance(m, nn.Module)
@@ -334,6 +335,13 @@ def check_drawn_step(state: dict[str, Any], facts: dict[str, Any], pos: int, lan
     assert not dangling, f"step {pos + 1}: {dangling}"
     assert not [n for n, v in state["nodes"].items() if NO_TARGET[lang] in v["text"]]
     assert spent_ids(state) == sorted(facts["spent"][pos]), f"step {pos + 1}: spent pointers"
+    held = sorted(
+        node_object_id(n) or -1
+        for n in objects_in(state, "me", "pointer")
+        if "spent" not in state["nodes"][n]["cls"]
+    )
+    assert held == facts["held"][pos], f"step {pos + 1}: me's pointers {held} != {facts['held'][pos]}"
+    assert len(state["ids"]) == len(set(state["ids"])), f"step {pos + 1}: duplicate SVG ids"
     for n in state["clusters"].get("cluster_me", []):
         if "spent" in state["nodes"][n]["cls"].split():
             assert RETRIEVED[lang] in state["nodes"][n]["text"], state["nodes"][n]
