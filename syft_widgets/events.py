@@ -58,9 +58,10 @@ class ObjectChanged:
 class MessageSent:
     """``sender`` sent ``receiver`` one message.
 
-    ``message`` is the message type ("send object", "request object", "delete object", "command",
-    "reply"); ``op`` the operation it carries ("__add__", "remote_send", ...), ``obj_ids`` the ids of
-    the objects it names and ``nbytes`` the size of the tensor values it carries.
+    ``message`` is the message's label ("send object", "request object", "delete object", "command",
+    "reply"); ``op`` the operation it carries ("add", "move", "set grad", ...), ``obj_ids`` the ids of
+    the objects it names and ``nbytes`` the size of the tensor values it carries. Each message class
+    says these once, in its ``summary()`` (see ``messages.Summary``).
     """
 
     sender: str

@@ -1,5 +1,27 @@
 """The messages workers exchange. Workers talk only through these, in one process or over a network.
 
+Each message says once what it is: its ``label`` (the kind of message a diagram draws) and, in
+``summary()``, the operation it carries and the objects it names. Everything else is derived:
+``MESSAGE_TYPES`` from the ``Message`` union, the workers' handler table (checked against it when
+``workers`` is imported), and the event a diagram draws (``events.MessageSent``). Adding a message
+is one class here and one handler in ``workers``.
+
+Which verb sends which message, and which handler answers it (``workers.BaseWorker``):
+
+=================================  ========================  ================================
+verb                               message                   handler
+=================================  ========================  ================================
+``t.send(bob)``, ``ptr.send(..)``  :class:`SendObject`       ``_handle_send``
+``ptr.get()``                      :class:`RequestObject`    ``_handle_request``
+``ptr.move(alice)``                :class:`ForwardObject`    ``_handle_forward`` (sends on)
+``ptr.remote_get()``               :class:`RemoteGet`        ``_handle_remote_get``
+``ptr + 1``, ``model(ptr)``        :class:`RunCommand`       ``_handle_command``
+``ptr.grad``                       :class:`QueryAttribute`   ``_handle_query``
+``ptr.grad = None``                :class:`SetAttribute`     ``_handle_set_attribute``
+dropping the last pointer          :class:`DeleteObject`     ``_handle_delete``
+``bob.clear_objects()``            :class:`ClearObjects`     ``_handle_clear``
+=================================  ========================  ================================
+
 Every field is plain data (ints, strings, tensors, tuples of those), so a message can be encoded
 without pickling code. Messages are never changed after they are made; they are not declared frozen
 only because frozen dataclasses are several times slower to create, and one is made per operation.
@@ -9,10 +31,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple, get_args
 
 import torch
 
+from .functions import short_name
+from .snapshot import ObjectKind
+
 __all__ = [
+    "MESSAGE_TYPES",
     "PLAIN_TYPES",
     "ClearObjects",
     "DeleteObject",
@@ -29,7 +56,10 @@ __all__ = [
     "SendObject",
     "SetAttribute",
     "Stored",
+    "Summary",
     "TensorMeta",
+    "payload_kind",
+    "payload_nbytes",
 ]
 
 
@@ -77,74 +107,136 @@ class PointerDescription:
 Payload = torch.Tensor | PointerDescription
 
 
+def payload_kind(payload: Payload) -> ObjectKind:
+    """What travels: a "pointer" (its description), a "parameter" or a "tensor"."""
+    if isinstance(payload, PointerDescription):
+        return "pointer"
+    return "parameter" if isinstance(payload, torch.nn.Parameter) else "tensor"
+
+
+def payload_nbytes(payload: object) -> int:
+    """The bytes of tensor values that travel (a pointer's description carries none)."""
+    if isinstance(payload, torch.Tensor):
+        return payload.numel() * payload.element_size()
+    return 0
+
+
+class Summary(NamedTuple):
+    """What a message is, as a diagram draws it (the fields of ``events.MessageSent`` after its ends)."""
+
+    label: str  # the kind of message: "send object", "request object", "delete object", "command"
+    op: str  # the operation it carries: "send", "get", "add", "move", "set grad", ...
+    obj_ids: tuple[int, ...]  # the objects it names
+    kind: ObjectKind | None = None  # what travels with it, if anything
+    nbytes: int = 0  # the size of the tensor values that travel
+
+
 @dataclass(slots=True)
 class SendObject:
     """Store ``payload`` under ``obj_id``."""
 
+    label: ClassVar = "send object"
     obj_id: int
     payload: Payload
+
+    def summary(self) -> Summary:
+        payload = self.payload
+        return Summary(self.label, "send", (self.obj_id,), payload_kind(payload), payload_nbytes(payload))
 
 
 @dataclass(slots=True)
 class RequestObject:
     """Send back the object (and forget it), or a copy of one of its attributes."""
 
+    label: ClassVar = "request object"
     ref: ObjectRef
+
+    def summary(self) -> Summary:
+        return Summary(self.label, "get", (self.ref.obj_id,))
 
 
 @dataclass(slots=True)
 class DeleteObject:
     """Forget ``obj_id``; a pointer forgotten this way deletes what it points to (chains cascade)."""
 
+    label: ClassVar = "delete object"
     obj_id: int
+
+    def summary(self) -> Summary:
+        return Summary(self.label, "delete", (self.obj_id,))
 
 
 @dataclass(slots=True)
 class RunCommand:
     """Call the torch function ``func`` on stored objects and store a tensor result as ``return_id``."""
 
+    label: ClassVar = "command"
     func: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
     return_id: int = 0
     grad_enabled: bool = True
 
+    def summary(self) -> Summary:
+        return Summary(self.label, short_name(self.func), (self.return_id,))
+
 
 @dataclass(slots=True)
 class ForwardObject:
     """Send object ``obj_id`` straight to worker ``destination`` and forget it (``move``)."""
 
+    label: ClassVar = "command"
     obj_id: int
     destination: Hashable
+
+    def summary(self) -> Summary:
+        return Summary(self.label, "move", (self.obj_id,))
 
 
 @dataclass(slots=True)
 class RemoteGet:
     """The stored object is a pointer: fetch what it points to and keep that instead."""
 
+    label: ClassVar = "command"
     obj_id: int
+
+    def summary(self) -> Summary:
+        return Summary(self.label, "remote_get", (self.obj_id,))
 
 
 @dataclass(slots=True)
 class SetAttribute:
     """Set ``attr`` of a stored object, e.g. ``p.grad = None`` from an optimizer's ``zero_grad``."""
 
+    label: ClassVar = "command"
     ref: ObjectRef
     attr: str
     value: object
+
+    def summary(self) -> Summary:
+        return Summary(self.label, f"set {self.attr}", (self.ref.obj_id,))
 
 
 @dataclass(slots=True)
 class QueryAttribute:
     """Ask for an attribute of a stored object: its metadata if a tensor, else its plain value."""
 
+    label: ClassVar = "command"
     ref: ObjectRef
     attr: str
+
+    def summary(self) -> Summary:
+        return Summary(self.label, f"read {self.attr}", (self.ref.obj_id,))
 
 
 @dataclass(slots=True)
 class ClearObjects:
     """Forget every stored object."""
+
+    label: ClassVar = "command"
+
+    def summary(self) -> Summary:
+        return Summary(self.label, "clear_objects", ())
 
 
 @dataclass(slots=True)
@@ -175,3 +267,6 @@ Message = (
     | QueryAttribute
     | ClearObjects
 )
+
+MESSAGE_TYPES: tuple[type[Message], ...] = get_args(Message)
+"""Every message type, from the union above: the one list the handler table is checked against."""

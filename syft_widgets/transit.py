@@ -11,7 +11,7 @@ import torch
 from ._ids import set_tensor_id
 from .messages import Payload, PointerDescription
 
-__all__ = ["copy_tensor", "nbytes_of", "pack"]
+__all__ = ["copy_tensor", "pack"]
 
 
 def copy_tensor(t: torch.Tensor) -> torch.Tensor:
@@ -38,12 +38,6 @@ def pack(obj: object) -> Payload:
     if isinstance(obj, torch.Tensor):
         return copy_tensor(obj)
     raise TypeError(f"cannot send a {type(obj).__name__}; only tensors and pointers travel")
-
-
-def nbytes_of(payload: object) -> int:
-    if isinstance(payload, torch.Tensor):
-        return payload.numel() * payload.element_size()
-    return 0
 
 
 def adopt(t: torch.Tensor, obj_id: int) -> torch.Tensor:

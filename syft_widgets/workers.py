@@ -20,9 +20,9 @@ from .errors import (
 from .events import MessageSent
 from .functions import resolve_function, short_name
 from .pointers import pointer_from_description
-from .snapshot import ObjectKind, ObjectView
+from .snapshot import ObjectView
 from .store import ObjectStore
-from .transit import adopt, nbytes_of, pack
+from .transit import adopt, pack
 from .world import WORLD
 
 __all__ = ["BaseWorker", "VirtualWorker", "WorkerKind"]
@@ -89,15 +89,13 @@ class BaseWorker:
     def send_msg(self, message: m.Message, location: BaseWorker) -> Any:
         """Deliver ``message`` to ``location`` and return its reply."""
         if WORLD.recording:
-            _announce(self, location, message)
+            WORLD.emit(MessageSent(str(self.id), str(location.id), *message.summary()))
         return location.receive(message, self.id)
 
     # --- receiving -----------------------------------------------------------------------------
     def receive(self, message: m.Message, sender: Hashable) -> Any:
         """Handle one message from worker ``sender`` and return the reply."""
-        if type(message) is m.RequestObject:
-            return self._handle_request(message, sender)
-        return _HANDLERS[type(message)](self, message)
+        return _HANDLERS[type(message)](self, message, sender)
 
     def _resolve(self, value: Any, found: list[tuple[m.ObjectRef, Any]] | None = None) -> Any:
         """Replace every ObjectRef in a command's arguments by the stored object it names.
@@ -134,7 +132,7 @@ class BaseWorker:
         self.object_store.register(obj_id, obj)
         return obj_id
 
-    def _handle_send(self, msg: m.SendObject) -> int:
+    def _handle_send(self, msg: m.SendObject, sender: Hashable) -> int:
         return self._store(msg.obj_id, self._unpack(msg.obj_id, msg.payload))
 
     def _unpack(self, obj_id: int, payload: m.Payload) -> Any:
@@ -153,10 +151,12 @@ class BaseWorker:
         payload = pack(obj)
         self.object_store.remove(ref.obj_id, "get")
         if WORLD.recording:
-            _announce_reply(self, sender, msg, payload)
+            # A fetched object travels back: that is the message a diagram draws, with its bytes.
+            kind, nbytes = m.payload_kind(payload), m.payload_nbytes(payload)
+            WORLD.emit(MessageSent(str(self.id), str(sender), "reply", "get", (ref.obj_id,), kind, nbytes))
         return payload
 
-    def _handle_delete(self, msg: m.DeleteObject) -> None:
+    def _handle_delete(self, msg: m.DeleteObject, sender: Hashable) -> None:
         # Garbage collection of something already gone (fetched, cleared) is normal, not an error.
         if msg.obj_id in self.object_store.objects:
             obj: Any = self.object_store.remove(msg.obj_id, "delete")
@@ -164,14 +164,14 @@ class BaseWorker:
                 obj.garbage_collect_data = True  # deleting a chain deletes all of it
             del obj
 
-    def _handle_clear(self, msg: m.ClearObjects) -> None:
+    def _handle_clear(self, msg: m.ClearObjects, sender: Hashable) -> None:
         removed: list[Any] = self.object_store.clear()
         for obj in removed:
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = False  # clear_objects forgets; it does not reach further
         del removed
 
-    def _handle_forward(self, msg: m.ForwardObject) -> int:
+    def _handle_forward(self, msg: m.ForwardObject, sender: Hashable) -> int:
         destination = WORLD.worker(msg.destination)
         obj: Any = self.object_store.get(msg.obj_id)
         if getattr(obj, "is_pointer", False) and obj.location.id == destination.id:
@@ -191,7 +191,7 @@ class BaseWorker:
         self.object_store.remove(msg.obj_id, "move")
         return int(new_id)
 
-    def _handle_remote_get(self, msg: m.RemoteGet) -> m.TensorMeta:
+    def _handle_remote_get(self, msg: m.RemoteGet, sender: Hashable) -> m.TensorMeta:
         obj: Any = self.object_store.get(msg.obj_id)
         if not getattr(obj, "is_pointer", False):
             raise InvalidTensorForRemoteGet(
@@ -203,20 +203,20 @@ class BaseWorker:
         self._store(msg.obj_id, value)
         return m.TensorMeta.of(value)
 
-    def _handle_set_attribute(self, msg: m.SetAttribute) -> None:
+    def _handle_set_attribute(self, msg: m.SetAttribute, sender: Hashable) -> None:
         target = self._resolve(msg.ref)
         value = self._resolve(msg.value)
         with torch.no_grad():
             setattr(target, msg.attr, value)
         self.object_store.changed(msg.ref.obj_id)
 
-    def _handle_query(self, msg: m.QueryAttribute) -> Any:
+    def _handle_query(self, msg: m.QueryAttribute, sender: Hashable) -> Any:
         value = getattr(self._resolve(msg.ref), msg.attr)
         if isinstance(value, torch.Tensor):
             return m.TensorMeta.of(value)
         return _plain(value, msg.attr, self.id)
 
-    def _handle_command(self, msg: m.RunCommand) -> Any:
+    def _handle_command(self, msg: m.RunCommand, sender: Hashable) -> Any:
         func = resolve_function(msg.func)
         operands: list[tuple[m.ObjectRef, Any]] = []
         args = self._resolve(msg.args, operands)
@@ -274,51 +274,10 @@ def _plain(value: Any, what: str, worker_id: Hashable) -> Any:
     )
 
 
-def _announce(sender: BaseWorker, receiver: BaseWorker, message: Any) -> None:
-    kind: ObjectKind | None = None
-    ids: tuple[int, ...]
-    nbytes = 0
-    if isinstance(message, m.SendObject):
-        label, op, ids = "send object", "send", (message.obj_id,)
-        nbytes = nbytes_of(message.payload)
-        kind = (
-            "pointer"
-            if isinstance(message.payload, m.PointerDescription)
-            else ("parameter" if isinstance(message.payload, torch.nn.Parameter) else "tensor")
-        )
-    elif isinstance(message, m.RequestObject):
-        label, op, ids = "request object", "get", (message.ref.obj_id,)
-    elif isinstance(message, m.DeleteObject):
-        label, op, ids = "delete object", "delete", (message.obj_id,)
-    elif isinstance(message, m.RunCommand):
-        label, op, ids = "command", short_name(message.func), (message.return_id,)
-    elif isinstance(message, m.ForwardObject):
-        label, op, ids = "command", "move", (message.obj_id,)
-    elif isinstance(message, m.RemoteGet):
-        label, op, ids = "command", "remote_get", (message.obj_id,)
-    elif isinstance(message, m.SetAttribute):
-        label, op, ids = "command", f"set {message.attr}", (message.ref.obj_id,)
-    elif isinstance(message, m.ClearObjects):
-        label, op, ids = "command", "clear_objects", ()
-    else:
-        label, op, ids = "command", f"read {message.attr}", (message.ref.obj_id,)
-    WORLD.emit(MessageSent(str(sender.id), str(receiver.id), label, op, ids, kind, nbytes))
-
-
-def _announce_reply(worker: BaseWorker, sender: Hashable, msg: m.RequestObject, payload: m.Payload) -> None:
-    # A fetched object travels back: that is the message a diagram should draw with its bytes.
-    kind: ObjectKind = (
-        "pointer"
-        if isinstance(payload, m.PointerDescription)
-        else ("parameter" if isinstance(payload, torch.nn.Parameter) else "tensor")
-    )
-    WORLD.emit(
-        MessageSent(str(worker.id), str(sender), "reply", "get", (msg.ref.obj_id,), kind, nbytes_of(payload))
-    )
-
-
-_HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
+# How a worker answers each message (the table in messages.py's docstring).
+_HANDLERS: dict[type, Callable[[Any, Any, Hashable], Any]] = {
     m.SendObject: BaseWorker._handle_send,
+    m.RequestObject: BaseWorker._handle_request,
     m.DeleteObject: BaseWorker._handle_delete,
     m.RunCommand: BaseWorker._handle_command,
     m.ForwardObject: BaseWorker._handle_forward,
@@ -327,3 +286,9 @@ _HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
     m.ClearObjects: BaseWorker._handle_clear,
     m.QueryAttribute: BaseWorker._handle_query,
 }
+
+if set(_HANDLERS) != set(m.MESSAGE_TYPES):  # a new message type needs a handler, and no more
+    raise TypeError(
+        "workers._HANDLERS and messages.Message disagree: "
+        + ", ".join(sorted(t.__name__ for t in set(_HANDLERS) ^ set(m.MESSAGE_TYPES)))
+    )

@@ -159,3 +159,24 @@ def test_type_checking_imports_are_free() -> None:
 
 def test_every_layer_is_checked() -> None:
     assert {_layer(m) for m in import_graph()} == set(LAYERS)
+
+
+# --- one vocabulary: the message types are listed once, in messages.Message --------------------------
+def test_every_message_type_says_what_it_is_and_has_a_handler() -> None:
+    from syft_widgets import messages as m
+    from syft_widgets import workers
+
+    assert set(workers._HANDLERS) == set(m.MESSAGE_TYPES)
+    for cls in m.MESSAGE_TYPES:
+        assert cls.label in {"send object", "request object", "delete object", "command"}, cls
+        assert "summary" in cls.__dict__, f"{cls.__name__} does not say what it carries"
+
+
+def test_the_ray_envelope_and_the_codec_know_every_message_type() -> None:
+    # Ray is not needed: the envelope and the codec are plain Python.
+    from syft_widgets import codec
+    from syft_widgets import messages as m
+    from syft_widgets.ray import envelope
+
+    assert envelope._MESSAGES == set(m.MESSAGE_TYPES)
+    assert set(m.MESSAGE_TYPES) <= set(codec.DATA_CLASSES.values())
