@@ -8,6 +8,7 @@ seconds each on a small machine, so the tests that kill a node add a node of the
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -107,9 +108,13 @@ def test_each_worker_runs_on_the_node_its_ray_options_ask_for(site: Site, bob: A
     carol = sy.RayWorker(
         site.hook,
         id="carol",
-        ray_options={"scheduling_strategy": NodeAffinitySchedulingStrategy(alice.node_id, soft=False)},
+        ray_options={
+            "scheduling_strategy": NodeAffinitySchedulingStrategy(alice.node_id, soft=False),
+            "runtime_env": {"env_vars": {"SYFT_SITE": "clinic"}},  # any other actor option passes through
+        },
     )
     assert carol.node_id == alice.node_id and carol.pid != alice.pid
+    assert ray.get(carol.actor.__ray_call__.remote(lambda host: os.environ.get("SYFT_SITE"))) == "clinic"
 
 
 def test_the_diagram_badge_names_the_node_of_each_ray_worker(site: Site, bob: Any, alice: Any) -> None:
