@@ -7,13 +7,11 @@ from typing import Any
 
 import torch
 
-from . import interrupts, torch_steps
-from . import messages as m
+from . import torch_steps
 from ._ids import new_id, set_tensor_id, tensor_id
-from .errors import NotAPointerError, PointerCycleError
+from .errors import NotAPointerError
 from .modules import install_module_methods
-from .pointers import make_pointer
-from .transit import copy_tensor
+from .verbs import tensor_send
 from .workers import VirtualWorker
 from .world import WORLD
 
@@ -42,24 +40,6 @@ class TorchHook:
 
     def __repr__(self) -> str:
         return f"<TorchHook local_worker:{self.local_worker.id}>"
-
-
-def _tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = True) -> Any:
-    """Send a copy of this tensor to a worker; returns a pointer to it. The local tensor stays."""
-    destination = WORLD.resolve_one(workers, "send")
-    me = WORLD.local_worker
-    assert me is not None  # the hook installed this method, so it created me
-    if destination.id == me.id:
-        raise PointerCycleError(
-            f"This tensor is already on {me.id!r}, your own worker; send it to another worker, "
-            "e.g. x.send(bob)."
-        )
-    kind = "parameter" if isinstance(self, torch.nn.Parameter) else "tensor"
-    # Held (interrupts.py): a copy stored on the worker always gets its pointer, which an interrupt
-    # right after drops, deleting the copy.
-    with interrupts.Held(), WORLD.step("send", kind=kind, destination=str(destination.id), owner=str(me.id)):
-        stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
-        return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
 
 
 def _not_a_pointer(action: str, hint: str) -> Any:
@@ -91,7 +71,7 @@ def _owner(self: torch.Tensor) -> Any:
 def _install_tensor_methods() -> None:
     tensor: Any = torch.Tensor
     tensor.is_pointer = False
-    tensor.send = _tensor_send
+    tensor.send = tensor_send
     tensor.get = _not_a_pointer("get", ".get() is for pointers, e.g. x_ptr = x.send(bob); x_ptr.get().")
     tensor.move = _not_a_pointer("move", "To put a copy on a worker, use x.send(bob).")
     tensor.remote_get = _not_a_pointer("remote_get", "remote_get() is for pointers to pointers.")

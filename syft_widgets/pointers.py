@@ -4,6 +4,9 @@ A pointer is a real ``torch.Tensor`` subclass. Torch hands every function call o
 ``__torch_function__``, which sends the call to the worker holding the data and returns a new
 pointer to the result. Pointers to pointers need nothing special: the worker in the middle holds a
 pointer, so running the command there forwards it one hop further.
+
+The verbs come first in :class:`PointerMixin` (``get``, ``send``, ``move``); :mod:`verbs` lists
+where each verb lives for tensors, pointers and models.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from . import messages as m
 from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
 from .events import StepOp
-from .remote import NO_DETAIL, check_collocated, encode, run_remote
+from .remote import check_collocated, encode, run_remote
 from .snapshot import ObjectView
 from .transit import pack
 from .views import dtype_name
@@ -29,7 +32,14 @@ from .world import INTERNAL, WORLD
 if TYPE_CHECKING:
     from .workers import BaseWorker
 
-__all__ = ["PointerParameter", "PointerTensor", "make_pointer", "pointer_from_description"]
+__all__ = [
+    "PointerParameter",
+    "PointerTensor",
+    "make_pointer",
+    "pointer_from_description",
+    "to_local",
+    "to_pointer",
+]
 
 _EMPTY = torch.empty(0)
 
@@ -77,6 +87,113 @@ class PointerMixin:
         )
         if owner.is_client_worker and attr is None:
             WORLD.track_pointer(self)
+
+    # --- moving data around --------------------------------------------------------------------
+    def get(self) -> Any:
+        """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
+        self._check_usable("get")
+        deletes = self.garbage_collect_data
+        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
+        try:
+            # Everything a step changes happens inside it, so the step's snapshot shows the result.
+            with WORLD.step("get", holder=str(self.location.id)):
+                result = self.owner.send_msg(m.RequestObject(self._ref), self.location)
+                if not self.point_to_attr:  # an attribute comes as a copy; its parent stays there
+                    result = _materialize(result, self.owner, self.id_at_location)
+                    self._retire()
+                    WORLD.pointer_retired(self)
+        except BaseException:
+            interrupts.release(held)
+            raise
+        # Interrupted now, the learner would never receive the result: it goes back instead.
+        interrupts.release(held, None if self.point_to_attr else lambda: self._put_back(result, deletes))
+        return result
+
+    def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
+        """Send this pointer to another worker: a pointer to a pointer. The data does not move."""
+        self._check_usable("send")
+        destination = WORLD.resolve_one(workers, "send")
+        if self.point_to_attr:
+            raise UnsupportedRemoteValueError(
+                f"Cannot send the attribute pointer ::{self.point_to_attr}; send the tensor it belongs to."
+            )
+        if destination.id == self.location.id:
+            raise PointerCycleError(
+                f"This pointer already points to {self.location.id!r}; sending it there would make "
+                f"{self.location.id!r} point to itself. Keep using the pointer, or send it to another worker."
+            )
+        if destination.id == self.owner.id:
+            raise PointerCycleError(
+                f"This pointer already belongs to {self.owner.id!r}. To bring the data here, call .get()."
+            )
+        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
+        try:
+            with WORLD.step("send", kind="pointer", destination=str(destination.id)):
+                stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
+                # The newest pointer in a chain is the one that deletes the data when it dies.
+                deletes, self.garbage_collect_data = self.garbage_collect_data, False
+                sent = make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
+        except BaseException:
+            interrupts.release(held)
+            raise
+        # Interrupted now, the new pointer would die at once and delete the data this one reaches.
+        interrupts.release(held, lambda: self._take_back(sent, deletes))
+        return sent
+
+    def move(self, destination: Any) -> Any:
+        """Move the object straight from its worker to ``destination``; returns this pointer.
+
+        Moving it to its owner is a ``.get()``, and returns what ``.get()`` returns.
+        """
+        self._check_usable("move")
+        dest = WORLD.resolve(destination, "move")
+        if self.point_to_attr:
+            raise UnsupportedRemoteValueError(
+                f"Cannot move the attribute pointer ::{self.point_to_attr}; move the tensor it belongs to."
+            )
+        if dest.id == self.owner.id:
+            return self.get()
+        if dest.id == self.location.id:
+            return self
+        where = str(self.location.id)
+        with (
+            interrupts.Held(),
+            WORLD.step("move", source=where, destination=str(dest.id)),
+        ):
+            new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
+            WORLD.retire_twins(self)  # other objects with this id still point at the old place
+            self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
+        return self
+
+    def remote_get(self) -> Any:
+        """Ask the worker holding a pointer to fetch what it points to and keep it (one hop closer)."""
+        self._check_usable("remote_get")
+        with (
+            interrupts.Held(),
+            WORLD.step("remote_get", holder=str(self.location.id)),
+        ):
+            meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
+            self.__dict__["meta"] = meta
+        return self
+
+    def copy(self) -> Any:
+        """A new remote copy of the tensor, on the same worker."""
+        return run_remote(torch.Tensor.clone, (self,), {}, make_pointer)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        # copy.deepcopy on the worker keeps a Parameter a Parameter (model.copy() of a sent model).
+        copied = run_remote(copy.deepcopy, (self,), {}, make_pointer)
+        memo[id(self)] = copied
+        return copied
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise UnsupportedRemoteValueError(
+            "A pointer cannot be pickled: it means nothing outside this session. Call .get() first."
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]  # type: ignore[index]
 
     # --- what it shows -------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -211,112 +328,6 @@ class PointerMixin:
         with interrupts.Held(), WORLD.step(op, func=f"set {attr}", holder=str(self.location.id)):
             self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
 
-    # --- moving data around --------------------------------------------------------------------
-    def get(self) -> Any:
-        """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
-        self._check_usable("get")
-        deletes = self.garbage_collect_data
-        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
-        try:
-            # Everything a step changes happens inside it, so the step's snapshot shows the result.
-            with WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
-                result = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-                if not self.point_to_attr:  # an attribute comes as a copy; its parent stays there
-                    result = _materialize(result, self.owner, self.id_at_location)
-                    self._retire()
-                    WORLD.pointer_retired(self)
-        except BaseException:
-            interrupts.release(held)
-            raise
-        # Interrupted now, the learner would never receive the result: it goes back instead.
-        interrupts.release(held, None if self.point_to_attr else lambda: self._put_back(result, deletes))
-        return result
-
-    def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
-        """Send this pointer to another worker: a pointer to a pointer. The data does not move."""
-        self._check_usable("send")
-        destination = WORLD.resolve_one(workers, "send")
-        if self.point_to_attr:
-            raise UnsupportedRemoteValueError(
-                f"Cannot send the attribute pointer ::{self.point_to_attr}; send the tensor it belongs to."
-            )
-        if destination.id == self.location.id:
-            raise PointerCycleError(
-                f"This pointer already points to {self.location.id!r}; sending it there would make "
-                f"{self.location.id!r} point to itself. Keep using the pointer, or send it to another worker."
-            )
-        if destination.id == self.owner.id:
-            raise PointerCycleError(
-                f"This pointer already belongs to {self.owner.id!r}. To bring the data here, call .get()."
-            )
-        held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
-        try:
-            with WORLD.step(
-                "send", kind="pointer", destination=str(destination.id), owner=str(self.owner.id)
-            ):
-                stored_id = self.owner.send_msg(m.SendObject(self.id, self.describe()), destination)
-                # The newest pointer in a chain is the one that deletes the data when it dies.
-                deletes, self.garbage_collect_data = self.garbage_collect_data, False
-                sent = make_pointer(self.owner, destination, stored_id, self.meta, gc=garbage_collect_data)
-        except BaseException:
-            interrupts.release(held)
-            raise
-        # Interrupted now, the new pointer would die at once and delete the data this one reaches.
-        interrupts.release(held, lambda: self._take_back(sent, deletes))
-        return sent
-
-    def move(self, destination: Any) -> Any:
-        """Move the object straight from its worker to ``destination``; returns this pointer."""
-        self._check_usable("move")
-        dest = WORLD.resolve(destination, "move")
-        if self.point_to_attr:
-            raise UnsupportedRemoteValueError(
-                f"Cannot move the attribute pointer ::{self.point_to_attr}; move the tensor it belongs to."
-            )
-        if dest.id == self.owner.id:
-            return self.get()
-        if dest.id == self.location.id:
-            return self
-        where = str(self.location.id)
-        with (
-            interrupts.Held(),
-            WORLD.step("move", source=where, destination=str(dest.id), owner=str(self.owner.id)),
-        ):
-            new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
-            WORLD.retire_twins(self)  # other objects with this id still point at the old place
-            self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
-        return self
-
-    def remote_get(self) -> Any:
-        """Ask the worker holding a pointer to fetch what it points to and keep it (one hop closer)."""
-        self._check_usable("remote_get")
-        with (
-            interrupts.Held(),
-            WORLD.step("remote_get", holder=str(self.location.id), owner=str(self.owner.id)),
-        ):
-            meta = self.owner.send_msg(m.RemoteGet(self.id_at_location), self.location)
-            self.__dict__["meta"] = meta
-        return self
-
-    def copy(self) -> Any:
-        """A new remote copy of the tensor, on the same worker."""
-        return run_remote(torch.Tensor.clone, (self,), {}, make_pointer)
-
-    def __deepcopy__(self, memo: dict) -> Any:
-        # copy.deepcopy on the worker keeps a Parameter a Parameter (model.copy() of a sent model).
-        copied = run_remote(copy.deepcopy, (self,), {}, make_pointer)
-        memo[id(self)] = copied
-        return copied
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        raise UnsupportedRemoteValueError(
-            "A pointer cannot be pickled: it means nothing outside this session. Call .get() first."
-        )
-
-    def __iter__(self) -> Iterator[Any]:
-        for i in range(len(self)):
-            yield self[i]  # type: ignore[index]
-
     # --- values that only exist where the data is ---------------------------------------------
     def _no_value(self, what: str) -> Any:
         raise RemoteValueError(
@@ -362,7 +373,7 @@ class PointerMixin:
     # --- taking an interrupted operation back (see interrupts.py) -------------------------------
     def _put_back(self, result: Any, deletes: bool) -> None:
         """Undo a ``.get()`` the stop button interrupted: the object returns, this pointer works again."""
-        with WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
+        with WORLD.step("get", holder=str(self.location.id)):
             WORLD.step_failed(KeyboardInterrupt())
             stored_id = self.owner.send_msg(m.SendObject(self.id_at_location, pack(result)), self.location)
         if getattr(result, "is_pointer", False):
@@ -374,7 +385,7 @@ class PointerMixin:
     def _take_back(self, sent: PointerMixin, deletes: bool) -> None:
         """Undo sending this pointer: the receiver forgets its copy (fetching it deletes nothing)."""
         location = sent.location
-        with WORLD.step("send", kind="pointer", destination=str(location.id), owner=str(self.owner.id)):
+        with WORLD.step("send", kind="pointer", destination=str(location.id)):
             WORLD.step_failed(KeyboardInterrupt())
             self.owner.send_msg(m.RequestObject(sent._ref), location)
         sent._retire()
@@ -392,11 +403,11 @@ class PointerMixin:
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location = state["location"]
-                WORLD.begin_step("gc", {"holder": str(location.id)} if WORLD.bus.active else NO_DETAIL)
-                try:
-                    state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
-                finally:
-                    WORLD.end_step()
+                with WORLD.step("gc", holder=str(location.id)):
+                    try:
+                        state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
+                    except Exception:
+                        pass  # a delete that fails (a worker gone) fails no step: the learner asked for none
         except Exception:
             pass
 
@@ -426,14 +437,29 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
         self._check_usable("get")
         if self.point_to_attr:
             return super().get()
-        with interrupts.Held(), WORLD.step("get", holder=str(self.location.id), owner=str(self.owner.id)):
+        with interrupts.Held(), WORLD.step("get", holder=str(self.location.id)):
             payload = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-            _become(self, payload)
+            to_local(self, payload)
         return self
 
 
-def _become(param: Any, payload: Any) -> None:
-    """Turn a PointerParameter in place into what arrived: a local Parameter, or a pointer one hop on."""
+# --- a model's parameter, here or there: the two conversions, done in place -------------------------
+# In place, so that an optimizer built on the model keeps working on the very same objects.
+def to_pointer(
+    param: torch.nn.Parameter, owner: BaseWorker, location: BaseWorker, stored_id: int, meta: m.TensorMeta
+) -> PointerParameter:
+    """Turn a local Parameter, whose copy ``location`` stored under ``stored_id``, into a pointer."""
+    with torch.no_grad():
+        param.data = torch.empty(0, dtype=param.dtype)
+    param.grad = None
+    param.__class__ = PointerParameter
+    pointer: Any = param
+    pointer._init_pointer(owner, location, stored_id, meta, new_id(), True)
+    return pointer
+
+
+def to_local(param: Any, payload: m.Payload) -> None:
+    """Turn a PointerParameter into what arrived: a local Parameter, or a pointer one hop on."""
     owner = param.owner
     if isinstance(payload, m.PointerDescription):
         location = WORLD.worker(payload.location)

@@ -16,16 +16,16 @@ from . import interrupts
 from . import messages as m
 from ._ids import new_id
 from .errors import TensorsNotCollocatedException, UnsupportedRemoteValueError
+from .events import StepOp
 from .functions import function_name, short_name
 from .world import INTERNAL, WORLD
 
 if TYPE_CHECKING:
     from .workers import BaseWorker
 
-__all__ = ["NO_DETAIL", "MakePointer", "check_collocated", "encode", "run_remote"]
+__all__ = ["MakePointer", "check_collocated", "encode", "run_remote"]
 
 _PLAIN = frozenset(m.PLAIN_TYPES)
-NO_DETAIL: dict[str, object] = {}  # steps nobody records need no description
 _PROPERTY = ("__get__", "__set__")  # function names of property reads and writes
 
 # Builds a pointer from (owner, location, id_at_location, meta); pointers.py passes make_pointer.
@@ -42,25 +42,15 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     check_collocated(first, operands, short_name(name))
     owner, location = first.owner, first.location
     command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
-    detail = (
-        {"func": short_name(name), "holder": str(location.id), "owner": str(owner.id)}
-        if WORLD.bus.active
-        else NO_DETAIL
-    )
+    # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
+    op: StepOp = INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command"
     # Held: an interrupt waits until the reply has become a pointer (see interrupts.py). Raised
     # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
     held = interrupts.hold()
     try:
-        # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
-        WORLD.begin_step(INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command", detail)
-        try:
+        with WORLD.step(op, func=short_name(name), holder=str(location.id)):
             reply = owner.send_msg(command, location)
             return _build_result(reply, operands, owner, location, make_pointer)
-        except BaseException as exc:
-            WORLD.step_failed(exc)
-            raise
-        finally:
-            WORLD.end_step()
     finally:
         interrupts.release(held)
 

@@ -101,14 +101,9 @@ def _zero_grad(self: torch.optim.Optimizer, set_to_none: bool = True) -> None:
     remote = _remote_parameters(self)
     if not remote:
         return _torch_zero_grad(self, set_to_none)
-    WORLD.begin_step("zero_grad", _optimizer_detail(self, remote))
-    try:
+    holder = str(remote[0].location.id)
+    with WORLD.step("zero_grad", optimizer=type(self).__name__, holder=holder, count=len(remote)):
         return _torch_zero_grad(self, set_to_none)
-    except BaseException as exc:
-        WORLD.step_failed(exc)
-        raise
-    finally:
-        WORLD.end_step()
 
 
 # --- installing ------------------------------------------------------------------------------------

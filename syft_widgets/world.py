@@ -9,8 +9,7 @@ import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping
 from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,12 +24,21 @@ if TYPE_CHECKING:
     from .store import ObjectStore
     from .workers import BaseWorker
 
-__all__ = ["BATCH_SECONDS", "BURST_STEPS", "BURST_WINDOW", "INTERNAL", "WORLD", "World", "batch_key"]
+__all__ = [
+    "BATCH_SECONDS",
+    "BURST_STEPS",
+    "BURST_WINDOW",
+    "INTERNAL",
+    "WORLD",
+    "StepBlock",
+    "World",
+    "batch_key",
+]
 
 # The op of what torch does by itself: property reads (is_sparse, is_leaf), grad and data writes.
 # It is never a step of its own, nor a word in a batch; inside a step it folds in with its messages.
 INTERNAL: Final = "internal"
-NO_DETAIL: Mapping[str, object] = MappingProxyType({})
+_NO_DETAIL: Mapping[str, object] = MappingProxyType({})  # a torch step nobody records needs none
 
 # A fast loop would otherwise pay for an event list and a snapshot on every step. Past BURST_STEPS
 # steps within BURST_WINDOW seconds, steps are grouped: one "batch" step per BATCH_SECONDS, holding
@@ -184,8 +192,17 @@ class World:
             self._step_events.append(event)
         self.bus.emit(event)
 
-    def begin_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
-        """Open a user-level step; nested calls (a worker forwarding a command) join the open one.
+    def step(self, op: StepOp, always: bool = False, **detail: object) -> StepBlock:
+        """``with WORLD.step("get", holder="bob"):`` one user-level step: the one way to open a step.
+
+        Nested steps (a worker forwarding a command) join the open one. ``detail`` names what the
+        step is about (see ``events.Step``); it is kept only while someone listens. ``always``
+        records the step even when it sent no message (creating a worker, clearing a store).
+        """
+        return StepBlock(self, op, detail, always)
+
+    def _open_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
+        """Open a step (``step`` and torch's hooks do); nested calls join the open one.
 
         ``op`` INTERNAL marks what torch does by itself (a property read such as ``is_sparse``, a
         grad write): inside a step it folds in like anything else; on its own it is no step at all.
@@ -204,7 +221,7 @@ class World:
         """An exception is leaving the innermost open step; it fails the step if it leaves them all."""
         self._failure = (self._depth, exc)
 
-    def end_step(self, always: bool = False) -> None:
+    def _close_step(self, always: bool = False) -> None:
         self._depth -= 1
         if self._depth:
             return
@@ -244,7 +261,7 @@ class World:
         """Open a step for a call torch announced; ``detail`` is built only for an outermost step."""
         frame = sys._getframe(2)  # the torch function that called the hook
         with interrupts.Held():  # an interrupt (■) must not come between opening and noting it
-            self.begin_step(op, detail() if self._depth == 0 and self.bus.wants_steps else NO_DETAIL)
+            self._open_step(op, detail() if self._depth == 0 and self.bus.wants_steps else _NO_DETAIL)
             self._opened_by_torch.append((owner, frame, threading.get_ident()))
 
     def close_torch_step(self, owner: object, exc: BaseException | None = None) -> None:
@@ -256,7 +273,7 @@ class World:
             opened.pop()
             if exc is not None:
                 self.step_failed(exc)
-            self.end_step()
+            self._close_step()
 
     def _close_abandoned(self) -> None:
         here = threading.get_ident()
@@ -276,7 +293,7 @@ class World:
                 if self._depth == 1 and (self._failure is None or self._failure[0] != 1):
                     # An exception that left a command inside the step is the likely cause.
                     self._failure = (1, self._failure[1] if self._failure is not None else UNFINISHED)
-                self.end_step()
+                self._close_step()
 
     def flush_steps(self) -> None:
         """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
@@ -327,17 +344,6 @@ class World:
             for watcher in self.step_watchers:
                 watcher(self._steps_watched)
 
-    @contextmanager
-    def step(self, op: StepOp, always: bool = False, **detail: object) -> Iterator[None]:
-        self.begin_step(op, detail)
-        try:
-            yield
-        except BaseException as exc:
-            self.step_failed(exc)
-            raise
-        finally:
-            self.end_step(always)
-
     # --- snapshots -----------------------------------------------------------------------------
     def snapshot(self) -> WorldSnapshot:
         """What every worker holds right now, as immutable views (no tensor is referenced)."""
@@ -379,6 +385,23 @@ class World:
                     )
                 )
         return tuple(found)
+
+
+class StepBlock:
+    """The ``with`` block of one step. A class, not a generator: one is made per pointer operation."""
+
+    __slots__ = ("always", "detail", "op", "world")
+
+    def __init__(self, world: World, op: StepOp, detail: Mapping[str, object], always: bool) -> None:
+        self.world, self.op, self.detail, self.always = world, op, detail, always
+
+    def __enter__(self) -> None:
+        self.world._open_step(self.op, self.detail)
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if exc is not None:
+            self.world.step_failed(exc)  # the exception goes on to the learner
+        self.world._close_step(self.always)
 
 
 WORLD = World()
