@@ -135,7 +135,7 @@ _STILL_CYCLIC = pytest.mark.xfail(strict=True, reason="issue 10: widgets/diagram
         "federated",
         "diagram",
         pytest.param("widgets", marks=_STILL_CYCLIC),
-        pytest.param("ray", marks=_STILL_CYCLIC),
+        "ray",
     ],
 )
 def test_no_import_cycle_within_layer(layer: str) -> None:
@@ -173,14 +173,9 @@ def test_every_message_type_says_what_it_is_and_has_a_handler() -> None:
 
 
 def test_the_ray_envelope_and_the_codec_know_every_message_type() -> None:
-    # Ray is not needed: the envelope and the codec are plain Python. (The codec moves to ray/.)
-    import importlib
-
+    # Ray is not needed: the envelope and the codec are plain Python.
     from syft_widgets import messages as m
-    from syft_widgets.ray import envelope
-
-    moved = (ROOT / "ray" / "codec.py").exists()
-    codec = importlib.import_module(f"{PACKAGE}.ray.codec" if moved else f"{PACKAGE}.codec")
+    from syft_widgets.ray import codec, envelope
 
     assert envelope._MESSAGES == set(m.MESSAGE_TYPES)
     assert set(m.MESSAGE_TYPES) <= set(codec.DATA_CLASSES.values())

@@ -14,9 +14,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syft_widgets import codec
 from syft_widgets import events as ev
 from syft_widgets import messages as m
+from syft_widgets.ray import codec
 from syft_widgets.snapshot import ObjectView
 
 # --- strategies: the values a message can hold -------------------------------------------------

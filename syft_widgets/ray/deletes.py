@@ -32,7 +32,6 @@ __all__ = [
     "collecting_cascade",
     "delete_later",
     "forget_actor",
-    "in_actor",
     "keep_handle",
     "route",
     "settle",
@@ -48,12 +47,6 @@ _pending: dict[str, list[int]] = {}  # actor key -> object ids to delete with it
 _handles: dict[str, Any] = {}
 _inflight: list[Any] = []  # answers of deletes sent but not yet read: they may carry cascades
 _outbox: list[tuple[Hashable, int]] | None = None  # in an actor, while it handles a message
-_in_actor = False
-
-
-def in_actor() -> None:
-    global _in_actor
-    _in_actor = True
 
 
 def keep_handle(key: str, handle: Any) -> None:
@@ -96,7 +89,7 @@ def delete_later(worker: RayWorker, obj_id: int, sender: Hashable) -> None:
             _outbox.append((worker.id, obj_id))
         elif not session.is_active():
             return
-        elif _in_actor:  # an actor collecting garbage between messages: send, never wait
+        elif session.in_actor():  # an actor collecting garbage between messages: send, never wait
             worker.actor.forget.remote((obj_id,))
         elif WORLD.bus.active:  # a diagram watches: delete now, and draw the removal if it comes quickly
             _delete_now(worker, obj_id, sender)
@@ -130,7 +123,7 @@ def settle() -> None:
     Afterwards every store reflects every delete made so far. Gives up waiting on an actor that does
     not answer within ``settings.probe_timeout_s``; reads then show what it holds at that moment.
     """
-    if _in_actor:
+    if session.in_actor():
         return
     for _ in range(_ROUNDS):
         for key in list(_pending):

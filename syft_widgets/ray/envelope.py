@@ -11,9 +11,10 @@ import builtins
 from collections.abc import Hashable, Sequence
 from typing import Any, NamedTuple
 
-from .. import codec, errors
+from .. import errors
 from .. import messages as m
 from ..events import Event
+from . import codec
 
 __all__ = ["Cascade", "NodeGone", "Reply", "failed", "gone", "ok", "open_reply", "open_request", "request"]
 

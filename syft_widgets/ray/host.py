@@ -2,6 +2,8 @@
 
 The actor's process has its own ``WORLD``. Other workers are reached through ``RayWorker`` proxies
 that a resolver creates on first use, so a ``move`` goes from this actor straight to the other one.
+The driver's ``RayWorker`` hands that resolver over when it starts the actor: this module never
+imports ``worker.py``, which imports it to start actors.
 Deletes this worker's handling causes elsewhere (a chain alice -> bob) are not sent from here: they
 travel back with the reply as its cascade, and the driver delivers them (see ``worker.py``).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import torch
@@ -21,10 +23,25 @@ from ..events import Event
 from ..views import view_of
 from ..workers import BaseWorker
 from ..world import WORLD
-from . import envelope
+from . import envelope, session
 from .deletes import collecting_cascade
 
-__all__ = ["HostedWorker", "WorkerHost"]
+__all__ = ["HostedWorker", "WorkerHost", "actor_class"]
+
+FindPeer = Callable[[Hashable], BaseWorker | None]
+"""A resolver for ``WORLD``: a proxy for the running worker actor with this id, else None."""
+
+_actor_class: Any = None
+
+
+def actor_class() -> Any:
+    """The Ray actor class around ``WorkerHost``, made on first use so that importing needs no Ray."""
+    global _actor_class
+    if _actor_class is None:
+        ray = session.require_ray()
+        # No CPU of its own: a worker mostly waits, and a 2-core laptop should hold many of them.
+        _actor_class = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0)(WorkerHost)
+    return _actor_class
 
 
 class HostedWorker(BaseWorker):
@@ -34,13 +51,14 @@ class HostedWorker(BaseWorker):
 
 
 class WorkerHost:
-    """The body of a worker actor (made a Ray actor class by ``worker.actor_class()``)."""
+    """The body of a worker actor (made a Ray actor class by :func:`actor_class`).
 
-    def __init__(self, worker_id: Hashable) -> None:
-        from . import worker
+    ``find_peer`` is how this actor reaches other worker actors (``worker.attach_running``).
+    """
 
-        worker.in_actor()
-        WORLD.resolvers.append(worker.attach_running)
+    def __init__(self, worker_id: Hashable, find_peer: FindPeer) -> None:
+        session.init_in_actor()
+        WORLD.resolvers.append(find_peer)
         self.worker = HostedWorker(None, id=worker_id)
         # Ray starts every worker process from its node's raylet. When the node dies the raylet
         # goes first and this process is re-parented; it lingers a moment before Ray ends it, and
@@ -52,7 +70,7 @@ class WorkerHost:
 
     def whereabouts(self) -> bytes:
         """(process id, Ray node id, host name): where this worker runs, for the diagram's badge."""
-        ray = _ray()
+        ray = session.require_ray()
         return envelope.ok((os.getpid(), ray.get_runtime_context().get_node_id(), socket.gethostname()))
 
     def handle(self, data: bytes) -> bytes:
@@ -120,9 +138,3 @@ class WorkerHost:
 
     def _node_died(self) -> bool:
         return os.getppid() != self._parent
-
-
-def _ray() -> Any:
-    from .session import require_ray
-
-    return require_ray()

@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "NAMESPACE",
     "Settings",
+    "in_actor",
     "init",
     "init_in_actor",
     "is_active",
@@ -61,6 +62,7 @@ settings = Settings()
 _lock = threading.Lock()
 _started_here = False
 _active = False
+_in_actor = False
 _atexit_registered = False
 _shutdown_hooks: list[Callable[[], None]] = []
 
@@ -82,9 +84,19 @@ def is_active() -> bool:
 
 
 def init_in_actor() -> None:
-    """Inside a worker actor Ray is already connected; workers there may call other actors."""
-    global _active
+    """Called as a worker actor starts: there Ray is already connected, and workers may call other actors.
+
+    From then on :func:`in_actor` is True: the actor's deletes travel back to the driver with its
+    replies (see ``deletes.py``).
+    """
+    global _active, _in_actor
     _active = True
+    _in_actor = True
+
+
+def in_actor() -> bool:
+    """True in a worker actor's process, False in the driver's."""
+    return _in_actor
 
 
 def on_shutdown(hook: Callable[[], None]) -> None:

@@ -20,40 +20,19 @@ from ..snapshot import ObjectView
 from ..workers import BaseWorker, WorkerKind, _check_worker_id
 from ..world import WORLD
 from . import deletes, envelope, session
+from .host import actor_class
 from .options import check_feasible, check_options
 
-__all__ = ["RayWorker", "actor_class", "actor_name", "attach_running", "in_actor"]
+__all__ = ["RayWorker", "actor_name", "attach_running"]
 
-_actor_class: Any = None
 _proxies: weakref.WeakSet[RayWorker] = weakref.WeakSet()
 _probe: dict[str, tuple[int, tuple[ObjectView, ...]]] = {}  # actor key -> (era, views) of an online check
 _era = 0  # bumped by every message, so a cached probe is never reused after a change
-_in_actor = False
 
 
 def actor_name(worker_id: Hashable) -> str:
     """The Ray actor name of a worker: ``syft_widgets:bob`` (ints get a marker, so 0 and "0" differ)."""
     return f"syft_widgets:{worker_id}" if isinstance(worker_id, str) else f"syft_widgets:int:{worker_id}"
-
-
-def actor_class() -> Any:
-    """The Ray actor class, made on first use so that importing this module needs no Ray."""
-    global _actor_class
-    if _actor_class is None:
-        ray = session.require_ray()
-        from .host import WorkerHost
-
-        # No CPU of its own: a worker mostly waits, and a 2-core laptop should hold many of them.
-        _actor_class = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0)(WorkerHost)
-    return _actor_class
-
-
-def in_actor() -> None:
-    """Called in a worker actor: its deletes travel back to the driver with its replies."""
-    global _in_actor
-    _in_actor = True
-    deletes.in_actor()
-    session.init_in_actor()
 
 
 def attach_running(worker_id: Hashable) -> BaseWorker | None:
@@ -89,7 +68,7 @@ def _start_or_attach(ray: Any, worker_id: Hashable, options: Mapping[str, Any]) 
         handle = (
             actor_class()
             .options(name=name, namespace=session.NAMESPACE, get_if_exists=True, **options)
-            .remote(worker_id)
+            .remote(worker_id, attach_running)  # how the actor reaches its peers (a move bob -> alice)
         )
         try:
             reply = ray.get(handle.whereabouts.remote(), timeout=session.settings.start_timeout_s)
@@ -336,7 +315,7 @@ def _mark_offline(key: str, why: str = "its process or node died") -> None:
             proxy._why_offline = why + " earlier"
             proxy._actor = None
             # In an actor, forget the dead proxy, so a worker started again under this id is found.
-            if _in_actor and WORLD.workers.get(proxy.id) is proxy:
+            if session.in_actor() and WORLD.workers.get(proxy.id) is proxy:
                 del WORLD.workers[proxy.id]
     _probe.pop(key, None)
 

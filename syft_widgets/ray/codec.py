@@ -1,4 +1,7 @@
-"""Messages to bytes and back, accepting only data: never code, never arbitrary pickles from a peer.
+"""The Ray backend's wire format: messages to bytes and back, accepting only data.
+
+Never code, never an arbitrary pickle from a peer. ``envelope.py`` puts every request and reply
+between the driver and a worker actor in this format.
 
 A value is turned into a tree of primitives (None, bool, int, float, str, bytes), tensors and lists
 whose first item is a type tag. A tree without tensors or bytes travels as JSON, which is fast for
@@ -27,10 +30,10 @@ from typing import Any
 
 import torch
 
-from . import events as ev
-from . import messages as m
-from .errors import SyftWidgetsError
-from .snapshot import ObjectView
+from .. import events as ev
+from .. import messages as m
+from ..errors import SyftWidgetsError
+from ..snapshot import ObjectView
 
 __all__ = ["DATA_CLASSES", "CodecError", "decode", "encode"]
 
