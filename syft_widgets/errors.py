@@ -8,7 +8,6 @@ __all__ = [
     "InvalidWorkerIdError",
     "NotAPointerError",
     "NotAWorkerError",
-    "NotHookedError",
     "ObjectNotFoundError",
     "PointerCycleError",
     "RemoteValueError",
@@ -33,14 +32,15 @@ class TensorsNotCollocatedException(SyftWidgetsError, ValueError):
 class ObjectNotFoundError(SyftWidgetsError, LookupError):
     """A worker was asked for an object id it does not hold."""
 
-    def __init__(self, obj_id: int, worker_id: object, hint: str = "") -> None:
+    def __init__(self, obj_id: int, worker_id: object) -> None:
         self.obj_id = obj_id
         self.worker_id = worker_id
         super().__init__(
             f'Object "{obj_id}" not found on worker! Worker {worker_id!r} holds no object with id '
             f"{obj_id}. The most common reason is that .get() was already called on a pointer to it "
-            f"(which removes the remote object), or that {worker_id!r}.clear_objects() ran. "
-            f"{hint}".rstrip()
+            f"(which removes the remote object), or that {worker_id!r}.clear_objects() ran. To use "
+            f"the data there again, send the tensor again (x_ptr = x.send({worker_id!r})) and use "
+            "the new pointer."
         )
 
 
@@ -74,10 +74,6 @@ class RemoteValueError(SyftWidgetsError, RuntimeError):
 
 class InvalidTensorForRemoteGet(SyftWidgetsError, TypeError):
     """``remote_get()`` was called on something that is not a pointer to a pointer."""
-
-
-class NotHookedError(SyftWidgetsError, RuntimeError):
-    """Something needs ``sy.TorchHook(torch)`` to have run first."""
 
 
 class UnsupportedRemoteValueError(SyftWidgetsError, TypeError):

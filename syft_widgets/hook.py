@@ -74,7 +74,10 @@ def _install_tensor_methods() -> None:
     tensor.send = tensor_send
     tensor.get = _not_a_pointer("get", ".get() is for pointers, e.g. x_ptr = x.send(bob); x_ptr.get().")
     tensor.move = _not_a_pointer("move", "To put a copy on a worker, use x.send(bob).")
-    tensor.remote_get = _not_a_pointer("remote_get", "remote_get() is for pointers to pointers.")
+    tensor.remote_get = _not_a_pointer(
+        "remote_get",
+        "remote_get() is for pointers to pointers; use this tensor as it is, or send it first: x.send(bob).",
+    )
     tensor.copy = _tensor_copy
     tensor.id = property(_get_id, set_tensor_id)
     tensor.owner = property(_owner)

@@ -446,7 +446,12 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
 # --- a model's parameter, here or there: the two conversions, done in place -------------------------
 # In place, so that an optimizer built on the model keeps working on the very same objects.
 def to_pointer(
-    param: torch.nn.Parameter, owner: BaseWorker, location: BaseWorker, stored_id: int, meta: m.TensorMeta
+    param: torch.nn.Parameter,
+    owner: BaseWorker,
+    location: BaseWorker,
+    stored_id: int,
+    meta: m.TensorMeta,
+    ptr_id: int | None = None,
 ) -> PointerParameter:
     """Turn a local Parameter, whose copy ``location`` stored under ``stored_id``, into a pointer."""
     with torch.no_grad():
@@ -454,7 +459,7 @@ def to_pointer(
     param.grad = None
     param.__class__ = PointerParameter
     pointer: Any = param
-    pointer._init_pointer(owner, location, stored_id, meta, new_id(), True)
+    pointer._init_pointer(owner, location, stored_id, meta, new_id() if ptr_id is None else ptr_id, True)
     return pointer
 
 

@@ -95,7 +95,8 @@ def encode(value: Any, operands: list[Any], name: str) -> Any:
         return value
     raise UnsupportedRemoteValueError(
         f"{short_name(name)} got a {type(value).__name__}, which cannot travel to another worker: "
-        "only pointers and plain values (numbers, strings, shapes, dtypes) can."
+        "only pointers and plain values (numbers, strings, shapes, dtypes) can. Use a pointer or a plain "
+        "value instead, or bring the data here with .get() and call it locally."
     )
 
 

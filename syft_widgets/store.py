@@ -25,7 +25,12 @@ _MISSING = object()
 
 
 class ObjectStore:
-    """Objects one worker holds. ``objects`` is the very dict shown as ``worker._objects``."""
+    """Objects one worker holds. ``objects`` is the very dict shown as ``worker._objects``.
+
+    Workers test and read ``objects`` directly on their hot paths (one dict lookup instead of a
+    method call per operand); every change goes through ``register``/``remove``/``changed``, which
+    announce it.
+    """
 
     def __init__(self, worker_id: Hashable, recorder: Recorder) -> None:
         self.worker_id = worker_id
@@ -38,9 +43,6 @@ class ObjectStore:
 
     def __len__(self) -> int:
         return len(self.objects)
-
-    def __contains__(self, obj_id: int) -> bool:
-        return obj_id in self.objects
 
     def items(self) -> Iterator[tuple[int, object]]:
         return iter(list(self.objects.items()))

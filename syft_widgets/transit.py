@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import torch
 
-from ._ids import set_tensor_id
 from .messages import Payload, PointerDescription
 
 __all__ = ["copy_tensor", "pack"]
@@ -38,9 +37,3 @@ def pack(obj: object) -> Payload:
     if isinstance(obj, torch.Tensor):
         return copy_tensor(obj)
     raise TypeError(f"cannot send a {type(obj).__name__}; only tensors and pointers travel")
-
-
-def adopt(t: torch.Tensor, obj_id: int) -> torch.Tensor:
-    """Give an arriving tensor the id it is stored under, so ``t.id`` matches the store's key."""
-    set_tensor_id(t, obj_id)
-    return t

@@ -100,11 +100,30 @@ def module_get(self: nn.Module) -> nn.Module:
     """Bring every parameter back into the same Parameter objects; returns the module."""
     params = _remote_parameters(self)
     where = self.location
+    fetched: list[tuple[Any, Any, int, bool]] = []
     with WORLD.step("get_module", module=type(self).__name__,
                     holder=str(getattr(where, "id", "")), count=len(params)):  # fmt: skip
-        for p in params:
-            p.get()
+        try:
+            for p in params:
+                pointer = (p, p.location, p.id, p.garbage_collect_data)
+                p.get()
+                fetched.append(pointer)
+        except BaseException:
+            for p, location, ptr_id, deletes in fetched:  # all or nothing: send back what came
+                _send_back(p, location, ptr_id, deletes)
+            raise
     return self
+
+
+def _send_back(param: Any, location: Any, ptr_id: int, deletes: bool) -> None:
+    """Undo one parameter's ``.get()``: its data returns to ``location``, it is the same pointer again."""
+    if getattr(param, "is_pointer", False):
+        return  # it pointed to a pointer, and now points one hop on: the data never left
+    me = WORLD.local_worker
+    assert me is not None
+    meta = m.TensorMeta.of(param)
+    stored_id = me.send_msg(m.SendObject(tensor_id(param), copy_tensor(param)), location)
+    to_pointer(param, me, location, stored_id, meta, ptr_id).garbage_collect_data = deletes
 
 
 @interrupts.held

@@ -9,7 +9,7 @@ import torch
 
 from . import interrupts
 from . import messages as m
-from ._ids import new_id
+from ._ids import new_id, set_tensor_id
 from .errors import (
     InvalidTensorForRemoteGet,
     InvalidWorkerIdError,
@@ -22,7 +22,7 @@ from .functions import resolve_function, short_name
 from .pointers import pointer_from_description
 from .snapshot import ObjectView
 from .store import ObjectStore
-from .transit import adopt, pack
+from .transit import pack
 from .world import WORLD
 
 __all__ = ["BaseWorker", "VirtualWorker", "WorkerKind"]
@@ -128,7 +128,7 @@ class BaseWorker:
         if getattr(obj, "is_pointer", False):
             obj.adopt_id(obj_id)
         elif adopt_id and isinstance(obj, torch.Tensor):
-            adopt(obj, obj_id)
+            set_tensor_id(obj, obj_id)  # an arriving tensor's t.id is the key it is stored under
         self.object_store.register(obj_id, obj)
         return obj_id
 

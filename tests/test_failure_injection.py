@@ -16,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+import syft_widgets as sy
 from syft_widgets import messages as m
 from tests.helpers import store_state
 
@@ -198,23 +199,22 @@ def test_a_module_move_that_fails_midway_moves_back_what_went(env, break_link, p
     assert_local_and_unchanged(model, params, values, grads)
 
 
-def test_a_module_get_that_fails_midway_loses_no_parameter(env, break_link) -> None:
+@pytest.mark.parametrize("passes", [0, 1], ids=["first-parameter-lost", "second-parameter-lost"])
+def test_a_module_get_that_fails_midway_sends_back_what_came(env, break_link, passes) -> None:
     model, values, grads = trained_model()
     params = list(model.parameters())
     model.send(env.bob)
-    outage = break_link(env.bob, m.RequestObject, passes=1)
+    before = contents(env.me, env.bob)
+    pointers_before = [(*pointer_state(p), p.id) for p in params]
+    outage = break_link(env.bob, m.RequestObject, passes=passes)
     with pytest.raises(LinkDown):
         model.get()
     assert outage.fired == 1
-    # Each parameter's data is in exactly one place: here with its values, or on bob behind its pointer.
-    remote = [p for p in params if getattr(p, "is_pointer", False)]
-    assert remote, "the lost request left a parameter on bob"
-    assert sorted(env.bob._objects) == sorted(p.id_at_location for p in remote)
-    for name, p in model.named_parameters():
-        if getattr(p, "is_pointer", False):
-            assert torch.equal(env.bob._objects[p.id_at_location].detach(), values[name]), name
-        else:
-            assert torch.equal(p.detach(), values[name]), name
-    model.get()  # fetches the rest
+    # All or nothing, like send and move: every parameter is on bob again, behind the same pointer.
+    assert contents(env.me, env.bob) == before
+    assert [(*pointer_state(p), p.id) for p in params] == pointers_before
+    assert all(type(p) is sy.PointerParameter for p in model.parameters())
+    assert model.location is env.bob
+    model.get()
     assert env.bob._objects == {}
     assert_local_and_unchanged(model, params, values, grads)
