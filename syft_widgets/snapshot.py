@@ -6,6 +6,7 @@ A snapshot never references a tensor, so keeping thousands of them keeps no tens
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from typing import Literal
 
 import torch
@@ -87,7 +88,9 @@ def _format_number(v: object) -> str:
 
 
 def preview(t: torch.Tensor, items: int = _PREVIEW_ITEMS) -> str:
-    """A short, cheap text of a tensor's values: torch's own repr is far too slow to call per step.
+    """A short, cheap text of a tensor's values, nested as torch prints it, at most ``items`` numbers.
+
+    torch's own repr is far too slow to call per step. Only the first ``items`` values are read.
 
     >>> preview(torch.tensor([1, 2, 3, 4]))
     '[1, 2, 3, 4]'
@@ -95,12 +98,32 @@ def preview(t: torch.Tensor, items: int = _PREVIEW_ITEMS) -> str:
     '[0, 1, 2, 3, 4, 5, …]'
     >>> preview(torch.tensor(2.5))
     '2.5'
+    >>> preview(torch.tensor([[0, 0], [0, 1]]))
+    '[[0, 0], [0, 1]]'
+    >>> preview(torch.arange(12).reshape(3, 4))
+    '[[0, 1, 2, 3], [4, 5, …], …]'
     """
-    dims = t.dim()
-    if dims == 0:
+    if t.dim() == 0:
         return _format_number(t.item())
-    flat = t.detach().reshape(-1)
-    count = flat.numel()
-    head = [_format_number(v) for v in (flat if count <= items else flat[:items]).tolist()]
-    text = "[" + ", ".join(head) + (", …]" if count > items else "]")
-    return text if dims == 1 else text + " (flat)"
+    head = [_format_number(v) for v in t.detach().reshape(-1)[:items].tolist()]
+    return _nested(head, tuple(t.shape))
+
+
+def _nested(values: list[str], shape: tuple[int, ...]) -> str:
+    # Lay the values read so far out in the tensor's own nesting; "…" marks where reading stopped.
+    if len(shape) == 1:
+        shown = values[: shape[0]]
+        return "[" + ", ".join([*shown, "…"] if len(shown) < shape[0] else shown) + "]"
+    inner = prod(shape[1:])
+    rows: list[str] = []
+    for row in range(shape[0]):
+        chunk = values[row * inner : (row + 1) * inner]
+        if not chunk and inner:
+            rows.append("…")
+            break
+        rows.append(_nested(chunk, shape[1:]))
+        if len(chunk) < inner:
+            if row + 1 < shape[0]:
+                rows.append("…")
+            break
+    return "[" + ", ".join(rows) + "]"
