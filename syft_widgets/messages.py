@@ -109,9 +109,11 @@ Payload = torch.Tensor | PointerDescription
 
 def payload_kind(payload: Payload) -> ObjectKind:
     """What travels: a "pointer" (its description), a "parameter" or a "tensor"."""
-    if isinstance(payload, PointerDescription):
+    kind = type(payload)
+    if kind is PointerDescription:
         return "pointer"
-    return "parameter" if isinstance(payload, torch.nn.Parameter) else "tensor"
+    # issubclass, not isinstance: Parameter's metaclass makes isinstance slow, and this runs per send.
+    return "parameter" if issubclass(kind, torch.nn.Parameter) else "tensor"
 
 
 def payload_nbytes(payload: object) -> int:

@@ -36,10 +36,19 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     """Send one torch call on pointers to the worker that holds their data."""
     operands: list[Any] = []
     name = function_name(func)
-    encoded_args = tuple([encode(a, operands, name) for a in args])
+    refs = []
+    for arg in args:
+        # The usual argument, a usable pointer, is encoded here: this runs for every torch call.
+        if getattr(type(arg), "is_pointer", False) and not arg._spent:
+            operands.append(arg)
+            refs.append(arg._ref)
+        else:
+            refs.append(encode(arg, operands, name))
+    encoded_args = tuple(refs)
     encoded_kwargs = {k: encode(v, operands, name) for k, v in kwargs.items()} if kwargs else {}
     first = operands[0]
-    check_collocated(first, operands, short_name(name))
+    func_name = short_name(name)
+    check_collocated(first, operands, func_name)
     owner, location = first.owner, first.location
     command = m.RunCommand(name, encoded_args, encoded_kwargs, new_id(), torch.is_grad_enabled())
     # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
@@ -48,7 +57,7 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
     held = interrupts.hold()
     try:
-        with WORLD.step(op, func=short_name(name), holder=str(location.id)):
+        with WORLD.step(op, func=func_name, holder=str(location.id)):
             reply = owner.send_msg(command, location)
             return _build_result(reply, operands, owner, location, make_pointer)
     finally:

@@ -31,7 +31,6 @@ from ._ids import new_id, tensor_id
 from .errors import PointerCycleError, UnsupportedRemoteValueError
 from .pointers import make_pointer, to_pointer
 from .transit import copy_tensor
-from .views import kind_of
 from .world import WORLD
 
 __all__ = ["module_get", "module_move", "module_send", "tensor_send"]
@@ -50,7 +49,7 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
         )
     # Held (interrupts.py): a copy stored on the worker always gets its pointer, which an interrupt
     # right after drops, deleting the copy.
-    with interrupts.Held(), WORLD.step("send", kind=kind_of(self), destination=str(destination.id)):
+    with interrupts.Held(), WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id)):
         stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
         return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
 

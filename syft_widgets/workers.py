@@ -116,7 +116,18 @@ class BaseWorker:
                 found.append((value, obj))
             return obj
         if kind is tuple or kind is list:
-            return kind([self._resolve(v, found) for v in value])
+            objects = self.object_store.objects
+            resolved = []
+            for v in value:
+                # A whole stored object (no attribute), the usual argument, is looked up right here.
+                if type(v) is m.ObjectRef and not v.attr and v.obj_id in objects:
+                    obj = objects[v.obj_id]
+                    if found is not None:
+                        found.append((v, obj))
+                    resolved.append(obj)
+                else:
+                    resolved.append(self._resolve(v, found))
+            return kind(resolved)
         if kind is dict:
             return {k: self._resolve(v, found) for k, v in value.items()}
         return value
@@ -241,7 +252,9 @@ class BaseWorker:
             # A result's id is the store key only; giving the tensor an id of its own would cost a
             # weak reference per operation for nothing the tutorials use.
             obj_id = self._store(return_id, result, adopt_id=False)
-            return m.Stored(obj_id, _meta(result), bool(getattr(result, "is_pointer", False)))
+            if getattr(result, "is_pointer", False):  # the worker ran it on a pointer (a chain)
+                return m.Stored(obj_id, result.meta, True)  # type: ignore[attr-defined]
+            return m.Stored(obj_id, m.TensorMeta.of(result), False)
         if isinstance(result, (tuple, list)) and any(isinstance(r, torch.Tensor) for r in result):
             return tuple(
                 self._reply_for(r, func, new_id() if i else return_id, operands)

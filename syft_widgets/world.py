@@ -30,6 +30,7 @@ __all__ = [
     "BURST_WINDOW",
     "INTERNAL",
     "WORLD",
+    "QuietStepBlock",
     "StepBlock",
     "World",
     "batch_key",
@@ -97,6 +98,7 @@ class World:
         # the hook installs torch's global module and optimizer hooks only while someone listens.
         self.step_watchers: list[Callable[[bool], None]] = []
         self._steps_watched = False
+        self._quiet_step = QuietStepBlock(self)
 
     # --- workers -------------------------------------------------------------------------------
     def add_worker(self, worker: BaseWorker) -> ObjectStore | None:
@@ -170,8 +172,17 @@ class World:
         otherwise still claim data that is no longer there.
         """
         key = (pointer.id, str(pointer.location.id), pointer.id_at_location)
-        for other in self.local_pointers():
-            if other is not pointer and (other.id, str(other.location.id), other.id_at_location) == key:
+        # Runs on every .get(): the pointer's own id rules out almost every other pointer at once,
+        # without building the list of live pointers.
+        for ref in list(self._local_pointers.values()):
+            other = ref()
+            if (
+                other is not None
+                and other is not pointer
+                and other.__dict__.get("id") == key[0]
+                and other.is_live_pointer
+                and (other.id, str(other.location.id), other.id_at_location) == key
+            ):
                 other._retire()
 
     def pointer_retired(self, pointer: Any) -> None:
@@ -192,14 +203,16 @@ class World:
             self._step_events.append(event)
         self.bus.emit(event)
 
-    def step(self, op: StepOp, always: bool = False, **detail: object) -> StepBlock:
+    def step(self, op: StepOp, always: bool = False, **detail: object) -> StepBlock | QuietStepBlock:
         """``with WORLD.step("get", holder="bob"):`` one user-level step: the one way to open a step.
 
         Nested steps (a worker forwarding a command) join the open one. ``detail`` names what the
         step is about (see ``events.Step``); it is kept only while someone listens. ``always``
         records the step even when it sent no message (creating a worker, clearing a store).
         """
-        return StepBlock(self, op, detail, always)
+        if self.bus.active:
+            return StepBlock(self, op, detail, always)
+        return self._quiet_step  # nobody listens: one shared block, nothing to remember per step
 
     def _open_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
         """Open a step (``step`` and torch's hooks do); nested calls join the open one.
@@ -402,6 +415,30 @@ class StepBlock:
         if exc is not None:
             self.world.step_failed(exc)  # the exception goes on to the learner
         self.world._close_step(self.always)
+
+
+class QuietStepBlock:
+    """The ``with`` block of a step nobody listens to: it only counts how deep steps nest.
+
+    Without a listener a step records nothing (``_open_step`` keeps no op or detail), so one shared
+    object serves every such step, nested ones too.
+    """
+
+    __slots__ = ("world",)
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def __enter__(self) -> None:
+        world = self.world
+        if world._opened_by_torch:
+            world._close_abandoned()
+        world._depth += 1
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if exc is not None:
+            self.world.step_failed(exc)
+        self.world._close_step()
 
 
 WORLD = World()
