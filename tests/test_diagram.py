@@ -10,8 +10,8 @@ import re
 import pytest
 
 from syft_widgets.diagram import to_dot
+from syft_widgets.diagram.words import translator
 from syft_widgets.events import MessageSent, ObjectChanged, ObjectRemoved, ObjectStored, Step
-from syft_widgets.i18n import translator
 from syft_widgets.snapshot import WorkerView, WorldSnapshot
 from tests.builders import pointer, synthetic_snapshot, synthetic_step, tensor
 from tests.recorded import SEED_CELLS, Recorded, SeedTutorial

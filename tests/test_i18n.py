@@ -8,16 +8,15 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from syft_widgets import i18n
-from syft_widgets.i18n import (
+from syft_widgets.diagram import words
+from syft_widgets.diagram.words import (
     SUPPORTED_LANGUAGES,
-    WIDGET_MESSAGES,
     catalog_path,
     plural_translator,
     translator,
 )
 
-PACKAGE = Path(i18n.__file__).parent
+PACKAGE = Path(words.__file__).parents[1]  # syft_widgets/: every layer that shows words
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
@@ -71,9 +70,11 @@ def test_translations_keep_every_placeholder(lang):
             assert fields(s) == expected, f"{lang}: {message.id!r} -> {s!r}"
 
 
-def test_widget_messages_are_all_translated_to_bengali():
+def test_the_widgets_controls_are_all_translated_to_bengali():
+    from syft_widgets.widgets._labels import LABEL_MSGIDS
+
     _ = translator("bn")
-    untranslated = [m for m in WIDGET_MESSAGES if _(m) == m]
+    untranslated = [m for m in LABEL_MSGIDS.values() if _(m) == m]
     assert untranslated == []
 
 

@@ -270,7 +270,7 @@ def bengali_texts() -> list[tuple[str, str]]:
     texts += [
         (f"index.ipynb [{i}]", c.source) for i, c in enumerate(read(NOTEBOOKS_DIR / "index.ipynb").cells)
     ]
-    catalog = ROOT / "syft_widgets" / "locale" / "bn" / "LC_MESSAGES" / "syft_widgets.po"
+    catalog = ROOT / "syft_widgets" / "diagram" / "locale" / "bn" / "LC_MESSAGES" / "syft_widgets.po"
     texts.append((catalog.relative_to(ROOT).as_posix(), catalog.read_text(encoding="utf-8")))
     return texts
 
@@ -313,7 +313,7 @@ def test_bengali_text_keeps_nirdesh_for_pointing_and_sarano_for_move():
 
 
 def test_the_legend_has_the_widgets_name_in_the_index():
-    from syft_widgets.i18n import translator
+    from syft_widgets.diagram.words import translator
 
     index = markdown_of(NOTEBOOKS_DIR / "index.ipynb")
     for lang in ("bn", "en"):

@@ -13,8 +13,8 @@ import pytest
 import traitlets
 
 from syft_widgets.diagram import narrate
+from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
-from syft_widgets.i18n import translator
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _deps, _hub, show
 from syft_widgets.widgets._drawing import filter_step, pointer_names

@@ -12,8 +12,8 @@ import comm
 import graphviz
 import pytest
 
+from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
-from syft_widgets.i18n import translator
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, _export, _hub
 from syft_widgets.widgets.live import BUNDLE

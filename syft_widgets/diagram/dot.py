@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import graphviz
 
 from ..events import MessageSent, ObjectRemoved, Step
-from ..i18n import N_, format_number, plural_translator, translator
 from ..snapshot import ObjectView, WorkerView, WorldSnapshot
 from . import style
 from .changes import Changes, step_changes
@@ -26,6 +25,7 @@ from .labels import (
 )
 from .legend import add_legend
 from .operations import operation_word
+from .words import N_, format_number, plural_translator, translator
 
 __all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "to_dot"]
 
@@ -44,7 +44,7 @@ def message_label(message: MessageSent, _: Callable[[str], str], lang: str = "en
 
     The byte count is written in ``lang``'s digits.
 
-    >>> from syft_widgets.i18n import translator
+    >>> from syft_widgets.diagram.words import translator
     >>> m = MessageSent("me", "bob", "send object", "send", (1,), "tensor", 1032)
     >>> message_label(m, translator("en")), message_label(m, translator("bn"), "bn")
     ('send object · 1,032 B', 'অবজেক্ট পাঠানো · ১,০৩২ বাইট')

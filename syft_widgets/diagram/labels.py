@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from ..i18n import N_, format_number
 from ..snapshot import ObjectView
+from .words import N_, format_number
 
 __all__ = [
     "MAX_TEXT",
@@ -110,7 +110,7 @@ def spent_pointer_label(view: ObjectView, kind_word: str, name: str | None, _: C
 def fold_label(hidden: int, _: Callable[[str], str], lang: str = "en") -> str:
     """``… and 5 more`` (``… আরও ৫টি``): how many objects a large store folds away.
 
-    >>> from syft_widgets.i18n import translator
+    >>> from syft_widgets.diagram.words import translator
     >>> fold_label(5, translator("bn"), "bn")
     '… আরও ৫টি'
     """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
-from ..i18n import N_, format_number, plural_translator, translator
 from .operations import operation_word
+from .words import N_, format_number, plural_translator, translator
 
 __all__ = ["narrate"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..i18n import N_
+from .words import N_
 
 __all__ = ["operation_word"]
 
@@ -57,7 +57,7 @@ def operation_word(name: str, _: Callable[[str], str]) -> str:
     Other torch functions keep their own names (``sum``, ``linear``, ``add_``): that is how a
     learner writes them.
 
-    >>> from syft_widgets.i18n import translator
+    >>> from syft_widgets.diagram.words import translator
     >>> en = translator("en")
     >>> operation_word("__add__", en), operation_word("__rpow__", en), operation_word("mm", en)
     ('+ (add)', '** (power)', '@ (matrix multiply)')

@@ -75,14 +75,14 @@ def narrate(step: Step, lang: str) -> str:
 
 def gettext_for(lang: str) -> Callable[[str], str]:
     """The message catalog's gettext for ``lang``."""
-    from ..i18n import translator
+    from ..diagram.words import translator
 
     return translator(lang)
 
 
 def supported_languages() -> tuple[str, ...]:
     """Language codes the catalog covers, such as ("en", "bn")."""
-    from ..i18n import SUPPORTED_LANGUAGES
+    from ..diagram.words import SUPPORTED_LANGUAGES
 
     return tuple(SUPPORTED_LANGUAGES)
 

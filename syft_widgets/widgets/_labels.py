@@ -4,39 +4,39 @@ from __future__ import annotations
 
 from babel import Locale
 
-from . import _deps
+from ..diagram.words import N_, SUPPORTED_LANGUAGES, translator
 
 __all__ = ["LABEL_MSGIDS", "labels", "language_names"]
 
 # Front-end key -> catalog msgid. The front end fills {index}, {count} and {error} itself.
 LABEL_MSGIDS: dict[str, str] = {
-    "previous": "Previous step",
-    "next": "Next step",
-    "play": "Play",
-    "pause": "Pause",
-    "step_of": "Step {index} of {count}",
-    "language": "Language",
-    "live": "Live",
-    "replay": "Replay",
-    "save": "Save",
-    "legend": "Legend",
-    "empty": "No steps yet: run a cell that sends a tensor.",
-    "drawing_failed": "Drawing failed: {error}",
-    "loading": "Loading diagram…",
-    "latest": "Go to the latest step",
+    "previous": N_("Previous step"),
+    "next": N_("Next step"),
+    "play": N_("Play"),
+    "pause": N_("Pause"),
+    "step_of": N_("Step {index} of {count}"),
+    "language": N_("Language"),
+    "live": N_("Live"),
+    "replay": N_("Replay"),
+    "save": N_("Save"),
+    "legend": N_("Legend"),
+    "empty": N_("No steps yet: run a cell that sends a tensor."),
+    "drawing_failed": N_("Drawing failed: {error}"),
+    "loading": N_("Loading diagram…"),
+    "latest": N_("Go to the latest step"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
     """Every control's label in ``lang``."""
-    _ = _deps.gettext_for(lang)
+    _ = translator(lang)
     return {key: _(msgid) for key, msgid in LABEL_MSGIDS.items()}
 
 
 def language_names() -> dict[str, str]:
     """Each supported language named in itself ("English", "বাংলা"), from CLDR through Babel."""
     names = {}
-    for code in _deps.supported_languages():
+    for code in SUPPORTED_LANGUAGES:
         try:
             names[code] = Locale.parse(code).get_display_name(code) or code
         except (ValueError, LookupError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from syft_widgets.i18n import format_number, translator
+from syft_widgets.diagram.words import format_number, translator
 
 pytestmark = pytest.mark.browser
 

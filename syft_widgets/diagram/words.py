@@ -1,6 +1,6 @@
 """The message catalog: every word the diagrams and widgets show, in English or Bengali.
 
-Catalogs are gettext ``.po`` files in ``syft_widgets/locale/<lang>/LC_MESSAGES/syft_widgets.po``
+Catalogs are gettext ``.po`` files next to this module, in ``locale/<lang>/LC_MESSAGES/syft_widgets.po``,
 with English msgids, read at run time with Babel so translators edit text files, not code.
 
 >>> _ = translator("bn")
@@ -28,7 +28,6 @@ __all__ = [
     "LOCALE_DIR",
     "N_",
     "SUPPORTED_LANGUAGES",
-    "WIDGET_MESSAGES",
     "catalog_path",
     "check_language",
     "format_number",
@@ -44,36 +43,6 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (translate it where it is shown)."""
     return message
-
-
-# Words the widget (syft_widgets/widgets/) asks for by these exact msgids.
-WIDGET_MESSAGES: list[str] = [
-    N_("Previous step"),
-    N_("Next step"),
-    N_("Play"),
-    N_("Pause"),
-    N_("Step {index} of {count}"),
-    N_("Language"),
-    N_("Live"),
-    N_("Replay"),
-    N_("Save"),
-    N_("Legend"),
-    N_("No steps yet: run a cell that sends a tensor."),
-    N_("Drawing failed: {error}"),
-    N_("Loading diagram…"),
-    N_("tensor"),
-    N_("parameter"),
-    N_("pointer"),
-    N_("module"),
-    N_("added"),
-    N_("removed"),
-    N_("moved"),
-    N_("changed"),
-    N_("message"),
-    N_("offline"),
-    N_("and {count} more"),
-    N_("Go to the latest step"),
-]
 
 
 def check_language(lang: str) -> str:
