@@ -124,20 +124,9 @@ def _layer(module: str) -> str:
 
 
 LAYERS = ["core", "federated", "diagram", "widgets", "ray"]
-# Strict: once a layer's cycles are gone, the mark must go too, so the layer stays acyclic.
-_STILL_CYCLIC = pytest.mark.xfail(strict=True, reason="issue 10: widgets/diagram/ray cycles remain")
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        "core",
-        "federated",
-        "diagram",
-        pytest.param("widgets", marks=_STILL_CYCLIC),
-        "ray",
-    ],
-)
+@pytest.mark.parametrize("layer", LAYERS)
 def test_no_import_cycle_within_layer(layer: str) -> None:
     graph = import_graph()
     assert any(_layer(m) == layer for m in graph), f"no modules found for layer {layer!r}"

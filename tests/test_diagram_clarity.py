@@ -307,11 +307,9 @@ def bengali_view(env, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_offline_replay_writes_bengali_digits_in_every_bengali_drawing(env, bengali_view) -> None:
-    from syft_widgets.widgets._export import replay_data
-
     x_ptr = torch.tensor([1, 2, 3, 4]).send(env.bob)  # 32 bytes of int64
     x_ptr.get()
-    data = replay_data(bengali_view)
+    data = bengali_view.replay_data()
     bn, en = data["languages"]["bn"], data["languages"]["en"]
     assert any("৩২ বাইট" in dot for dot in bn["dots"]) and not any("32 বাইট" in dot for dot in bn["dots"])
     assert any("32 B" in dot for dot in en["dots"])
@@ -322,10 +320,8 @@ def test_offline_replay_writes_bengali_digits_in_every_bengali_drawing(env, beng
 
 @pytest.mark.skipif(not HAVE_DOT, reason="needs Graphviz's dot program (scripts/setup.sh installs it)")
 def test_static_fallback_svg_writes_bengali_digits(env, bengali_view) -> None:
-    from syft_widgets.widgets._export import static_svg
-
     x_ptr = torch.arange(6).reshape(2, 3).send(env.bob)
-    svg = static_svg(bengali_view)
+    svg = bengali_view._repr_mimebundle_()[0]["image/svg+xml"]
     assert "২×৩ · int64" in svg and "৪৮ বাইট" in svg
     assert f"#{x_ptr.id_at_location}" in svg, "object ids stay as printed"
 

@@ -16,7 +16,7 @@ from syft_widgets.diagram import narrate
 from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
-from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _deps, _hub, show
+from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _hub, live, show
 from syft_widgets.widgets._drawing import filter_step, pointer_names
 from syft_widgets.widgets._throttle import Throttle
 from tests.test_diagram_support import parse_dot
@@ -111,7 +111,7 @@ def test_lang_rejects_an_unsupported_language_and_names_the_allowed_ones(view: L
 
 
 def test_show_rejects_an_unsupported_language(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_deps, "default_world", lambda: world)
+    monkeypatch.setattr(live, "default_world", lambda: world)
     with pytest.raises(ValueError, match="choose one of"):
         show(lang="de")
     assert not world.bus.wants_steps
@@ -242,7 +242,7 @@ def test_close_unsubscribes_and_the_view_stops_changing(world: FakeWorld) -> Non
 def test_show_with_workers_draws_only_those_workers(
     world: FakeWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_deps, "default_world", lambda: world)
+    monkeypatch.setattr(live, "default_world", lambda: world)
     v = show("bob")
     world.bus.emit_step(send_step(0, to="bob"))
     assert "cluster_bob" in v.dot
@@ -261,7 +261,7 @@ def test_filtering_a_step_keeps_only_messages_between_shown_workers() -> None:
 def test_show_rejects_something_that_is_not_a_worker(
     world: FakeWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_deps, "default_world", lambda: world)
+    monkeypatch.setattr(live, "default_world", lambda: world)
     with pytest.raises(TypeError, match=r"sy.show\(bob, alice\)"):
         show(42)
 
@@ -288,7 +288,7 @@ def test_a_drawing_error_shows_in_the_view_and_never_reaches_the_cell(
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("layout exploded")
 
-    monkeypatch.setattr(_deps, "to_dot", broken)
+    monkeypatch.setattr(live, "to_dot", broken)
     with warnings_as_errors():
         world.bus.emit_step(send_step(0))  # the bus would warn if the listener raised
     expected = translator("en")("Drawing failed: {error}").format(error="RuntimeError: layout exploded")
@@ -316,15 +316,14 @@ def warnings_as_errors() -> Any:
     return _Exit()
 
 
-def test_pointer_names_come_from_the_learners_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pointer_names_come_from_the_learners_namespace() -> None:
     class Ptr:
         def __init__(self, pid: int) -> None:
             self.id = pid
 
-    monkeypatch.setattr(_deps, "pointer_type", lambda: Ptr)
     a, b = Ptr(1), Ptr(2)
     ns = {"x_ptr": a, "pointer_to_x_ptr": b, "_hidden": Ptr(3), "also_x": a, "n": 5}
-    assert pointer_names(ns) == {1: "x_ptr", 2: "pointer_to_x_ptr"}
+    assert pointer_names(ns, pointer_type=Ptr) == {1: "x_ptr", 2: "pointer_to_x_ptr"}
     assert pointer_names(None) == {}
 
 
@@ -363,13 +362,12 @@ def test_a_view_keeps_its_timeline_valid_when_old_steps_drop_out(world: FakeWorl
 def test_throttle_waits_for_the_rest_of_the_interval() -> None:
     clock = FakeClock()
     t = Throttle(0.25, clock)  # binary fractions: exact sums
-    assert t.ready()
+    assert t.wait_time() == 0.0
     t.mark()
     clock.t += 0.125
     assert t.wait_time() == 0.125
-    assert not t.ready()
     clock.t += 0.125
-    assert t.ready()
+    assert t.wait_time() == 0.0
 
 
 def test_steps_from_another_thread_do_not_break_the_view(world: FakeWorld, view: LiveView) -> None:

@@ -16,7 +16,7 @@ from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, _export, _hub
-from syft_widgets.widgets.live import BUNDLE
+from syft_widgets.widgets._export import BUNDLE
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program")
 
@@ -139,7 +139,7 @@ def test_html_escapes_user_text_that_could_close_the_script(tmp_path: Path) -> N
     v = LiveView(world=world)
     world.bus.emit_step(step(0, worker="</script><b>x"))
     _hub.on_cell_end()
-    page = _export.html_page(v, title="t")
+    page = _export.html_page(v.replay_data(), title="t")
     # Only the page's own three scripts close; the worker id stays inside the JSON.
     assert page.count("</script>") == 3
     assert "<b>x" not in page

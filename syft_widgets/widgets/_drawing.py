@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..diagram import to_dot
 from ..events import Event, MessageSent, Step
+from ..pointers import PointerTensor
 from ..snapshot import WorldSnapshot
-from . import _deps
 
 __all__ = ["filter_snapshot", "filter_step", "legend_dot", "pointer_names", "worker_ids"]
 
@@ -53,15 +54,14 @@ def filter_step(step: Step, ids: tuple[str, ...] | None) -> Step:
     return dataclasses.replace(step, events=events, snapshot=filter_snapshot(step.snapshot, ids))
 
 
-def pointer_names(user_ns: Mapping[str, Any] | None) -> dict[int, str]:
+def pointer_names(user_ns: Mapping[str, Any] | None, pointer_type: type = PointerTensor) -> dict[int, str]:
     """``{pointer.id: variable name}`` for the learner's pointers, so the diagram says ``x_ptr``."""
-    ptr_type = _deps.pointer_type()
-    if user_ns is None or ptr_type is None:
+    if user_ns is None:
         return {}
     names: dict[int, str] = {}
     # A copy of the items: the learner's namespace may change under a background push.
     for name, value in list(user_ns.items()):
-        if name.startswith("_") or not isinstance(value, ptr_type):
+        if name.startswith("_") or not isinstance(value, pointer_type):
             continue
         pid = getattr(value, "id", None)
         if isinstance(pid, int):
@@ -70,9 +70,5 @@ def pointer_names(user_ns: Mapping[str, Any] | None) -> dict[int, str]:
 
 
 def legend_dot(lang: str) -> str:
-    """DOT of the diagram layer's legend alone, in ``lang``; empty when it cannot draw one apart."""
-    from ..diagram import to_dot as diagram_to_dot
-
-    if not _deps._accepts_legend(diagram_to_dot):
-        return ""  # the legend is then part of every drawing
-    return _deps.to_dot(WorldSnapshot(workers=()), step=None, lang=lang, names=None, legend=True)
+    """DOT of the diagram layer's legend alone, in ``lang`` (the view shows it in a fold of its own)."""
+    return to_dot(WorldSnapshot(workers=()), step=None, lang=lang, names=None, legend=True)

@@ -1,4 +1,8 @@
-"""Saving a view: SVG and PNG through the `dot` program, HTML as a self-contained offline replay."""
+"""Saving a view: SVG and PNG through the `dot` program, HTML as a self-contained offline replay.
+
+Everything here takes data (DOT text, the replay's steps) and never a view, so it can be read and
+tested on its own. The front end's files live here too: the live view and the saved page use both.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,56 @@ import html
 import json
 import pathlib
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import graphviz
 
-from . import _deps
-from ._drawing import legend_dot
-from ._labels import labels, language_names
+__all__ = [
+    "BUNDLE",
+    "STYLESHEET",
+    "SUFFIXES",
+    "check_suffix",
+    "front_end",
+    "html_page",
+    "render",
+    "static_id_prefix",
+]
 
-if TYPE_CHECKING:
-    from .live import LiveView
-
-__all__ = ["SUFFIXES", "html_page", "render", "replay_data", "save", "static_svg", "text_fallback"]
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+BUNDLE = STATIC / "widget.js"
+"""The front end, built from js/ by the package build (hatch_build.py)."""
+STYLESHEET = STATIC / "widget.css"
+"""The front end's look, built next to the bundle from js/src/widget.css."""
 
 SUFFIXES = (".svg", ".png", ".html")
+
+# Shown only by a development checkout whose front end was never built.
+_MISSING_BUNDLE_ESM = """
+export default { render({ el }) {
+  el.textContent = "syft-widgets: the front-end bundle is missing; " +
+    "run `pip install -e .` (needs Node.js >= 18 and npm).";
+} };
+"""
+
+
+def front_end() -> tuple[pathlib.Path | str, pathlib.Path | str]:
+    """The widget's ``_esm`` and ``_css``: the built files, or a note that says how to build them."""
+    if not BUNDLE.is_file():
+        return _MISSING_BUNDLE_ESM, ""
+    return BUNDLE, STYLESHEET if STYLESHEET.is_file() else ""
+
+
+def check_suffix(path: pathlib.Path) -> str:
+    """The format ``path`` asks for (".svg", ".png" or ".html"), or a ValueError that lists them."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        allowed = ", ".join(SUFFIXES)
+        raise ValueError(
+            f"cannot save {str(path)!r}: the file name must end in one of {allowed}, "
+            "e.g. view.save('part3.svg')"
+        )
+    return suffix
 
 
 def render(dot: str, fmt: str) -> bytes:
@@ -33,64 +73,10 @@ def render(dot: str, fmt: str) -> bytes:
         ) from exc
 
 
-def save(view: LiveView, path: pathlib.Path) -> pathlib.Path:
-    """Write ``view`` to ``path``; the suffix picks the format."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        allowed = ", ".join(SUFFIXES)
-        raise ValueError(
-            f"cannot save {str(path)!r}: the file name must end in one of {allowed}, "
-            "e.g. view.save('part3.svg')"
-        )
-    if suffix == ".html":
-        path.write_text(html_page(view, title=path.stem), encoding="utf-8")
-    else:
-        dot = view.dot_for(view.shown_step(), view.lang, view._hub.names)
-        path.write_bytes(render(dot, suffix[1:]))
-    return path
-
-
-def static_svg(view: LiveView) -> str:
-    """SVG of the step shown, with ids of its own so it cannot clash with a live view on the page."""
+def static_id_prefix(model_id: str) -> str:
+    """A prefix for the ids of a static picture, so it cannot clash with a live view on the page."""
     # Graphviz writes "-" in ids as "&#45;": keep the prefix to letters, digits and "_".
-    prefix = "syfts" + re.sub(r"[^A-Za-z0-9]", "", view.model_id)[:8] + "_"
-    dot = view.dot_for(view.shown_step(), view.lang, view._hub.names, id_prefix=prefix)
-    return render(dot, "svg").decode("utf-8")
-
-
-def text_fallback(view: LiveView) -> str:
-    """A plain-text stand-in for the view: what it is and what its step did."""
-    step = view.shown_step()
-    try:
-        if step is None:
-            said = labels(view.lang)["empty"]
-        else:
-            said = view.narration(step, view.lang)
-    except Exception:
-        said = ""
-    return f"{view!r}\n{said}".rstrip()
-
-
-def replay_data(view: LiveView) -> dict[str, Any]:
-    """Every recorded step drawn and narrated in every language, for the offline page."""
-    names = view._hub.names
-    steps = view.steps
-    languages = {}
-    for lang in _deps.supported_languages():
-        languages[lang] = {
-            "labels": labels(lang),
-            "steps_meta": view.steps_meta_for(lang),
-            "dots": [view.dot_for(s, lang, names) for s in steps],
-            "empty_dot": "" if steps else view.dot_for(None, lang, names),
-            "legend_dot": legend_dot(lang),
-        }
-    shown = view.shown_step()
-    return {
-        "lang": view.lang,
-        "step": shown.index if shown is not None else -1,
-        "language_names": language_names(),
-        "languages": languages,
-    }
+    return "syfts" + re.sub(r"[^A-Za-z0-9]", "", model_id)[:8] + "_"
 
 
 def _script_json(value: object) -> str:
@@ -106,6 +92,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body {{ margin: 16px; background: #fff; color: #222; }}</style>
+<style>{stylesheet}</style>
 </head>
 <body>
 <div id="syft-root"></div>
@@ -124,18 +111,18 @@ widget.default.render({{ model, el: document.getElementById("syft-root") }});
 """
 
 
-def html_page(view: LiveView, title: str) -> str:
-    """One offline page that replays every recorded step with the live view's own controls."""
-    from .live import BUNDLE
-
+def html_page(replay: Mapping[str, Any], title: str) -> str:
+    """One offline page that replays ``replay`` (``LiveView.replay_data()``) with the view's own controls."""
     if not BUNDLE.is_file():
         raise RuntimeError(
             f"saving as .html needs the front-end bundle {BUNDLE}, which is missing; "
             "reinstall with `pip install -e .` (needs Node.js >= 18 and npm)"
         )
+    stylesheet = STYLESHEET.read_text(encoding="utf-8") if STYLESHEET.is_file() else ""
     return _PAGE.format(
-        lang=html.escape(view.lang),
+        lang=html.escape(str(replay["lang"])),
         title=html.escape(title),
-        data=_script_json(replay_data(view)),
+        stylesheet=stylesheet,
+        data=_script_json(replay),
         bundle=_script_json(BUNDLE.read_text(encoding="utf-8")),
     )

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..events import Step
-from ._deps import World
+from ..events import EventBus, Step
+from ..snapshot import WorldSnapshot
 from ._drawing import pointer_names
 from ._outcache import without_cache_only_pointers
 from ._throttle import Throttle
 from .history import DEFAULT_CAPACITY, StepHistory
 
-if TYPE_CHECKING:
-    from .live import LiveView
+__all__ = ["LiveHub", "View", "World", "hub_for", "on_cell_end"]
 
-__all__ = ["LiveHub", "hub_for", "on_cell_end"]
+
+class World(Protocol):
+    """What a hub needs from the world: its event bus, a snapshot of it now, and its grouped steps."""
+
+    bus: EventBus
+
+    def snapshot(self) -> WorldSnapshot: ...
+
+    def flush_steps(self) -> None: ...
+
+
+class View(Protocol):
+    """What a hub needs from a view it pushes to (``LiveView``)."""
+
+    def refresh(self, names: dict[int, str]) -> None: ...
+
+    def show_error(self, exc: BaseException) -> None: ...
+
 
 _HUBS: dict[int, LiveHub] = {}
 _CELL_HOOKED: set[int] = set()
@@ -35,7 +51,7 @@ class LiveHub:
         self.capacity = capacity
         self.throttle = throttle or Throttle()
         self.history = StepHistory(capacity)
-        self.views: list[LiveView] = []
+        self.views: list[View] = []
         self.dirty = False
         self.pushes = 0
         self._unsubscribe: Any = None
@@ -44,7 +60,7 @@ class LiveHub:
         # Pushes come from the learner's thread and from the trailing timer; never both at once.
         self.lock = threading.RLock()
 
-    def attach(self, view: LiveView) -> None:
+    def attach(self, view: View) -> None:
         """Start sending steps to ``view``; the first view subscribes to the world's bus."""
         with self.lock:
             if not self.views:
@@ -53,7 +69,7 @@ class LiveHub:
             self.views.append(view)
         _hook_cell_end()
 
-    def detach(self, view: LiveView) -> None:
+    def detach(self, view: View) -> None:
         """Stop sending to ``view``; the last view leaving unsubscribes, so the core runs unobserved."""
         with self.lock:
             if view in self.views:
@@ -109,7 +125,7 @@ class LiveHub:
             names = self._names() if names is None else names
             self._last_names = names
             for view in tuple(self.views):
-                view._refresh(names)
+                view.refresh(names)
             self.throttle.mark()
             self.dirty = False
             self.pushes += 1
@@ -154,7 +170,7 @@ def on_cell_end(*_args: object) -> None:
                 hub.on_cell_end()
             except Exception as exc:
                 for view in tuple(hub.views):
-                    view._show_error(exc)
+                    view.show_error(exc)
 
 
 def _ipython() -> Any:

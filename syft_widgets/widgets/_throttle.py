@@ -25,10 +25,6 @@ class Throttle:
             return 0.0
         return max(0.0, self._last + self.interval - self._clock())
 
-    def ready(self) -> bool:
-        """True when a push may go out now."""
-        return self.wait_time() == 0.0
-
     def mark(self) -> None:
         """Record that a push just went out."""
         self._last = self._clock()

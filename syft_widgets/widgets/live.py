@@ -9,34 +9,36 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..diagram import narrate, to_dot
+from ..diagram.words import SUPPORTED_LANGUAGES, translator
 from ..events import Step
 from ..snapshot import WorldSnapshot
-from . import _deps, _export
+from ..world import WORLD
+from . import _export
 from ._drawing import filter_snapshot, filter_step, legend_dot, worker_ids
-from ._hub import LiveHub, hub_for
+from ._hub import LiveHub, World, hub_for
 from ._labels import labels, language_names
 
-__all__ = ["LiveView", "UnsupportedLanguageError", "show"]
-
-BUNDLE = pathlib.Path(__file__).resolve().parent.parent / "static" / "widget.js"
-
-# Shown only by a development checkout whose front end was never built.
-_MISSING_BUNDLE_ESM = """
-export default { render({ el }) {
-  el.textContent = "syft-widgets: the front-end bundle is missing; " +
-    "run `pip install -e .` (needs Node.js >= 18 and npm).";
-} };
-"""
+__all__ = ["LiveView", "UnsupportedLanguageError", "default_world", "show"]
 
 
 class UnsupportedLanguageError(traitlets.TraitError, ValueError):
     """A language the message catalog does not cover."""
 
 
+def default_world() -> World:
+    """The process-wide world that ``sy.TorchHook`` and the workers report to."""
+    return WORLD
+
+
+_ESM, _CSS = _export.front_end()
+
+
 class LiveView(anywidget.AnyWidget):
     """A live, replayable diagram of the workers' stores; make one with ``sy.show()``."""
 
-    _esm = BUNDLE if BUNDLE.is_file() else _MISSING_BUNDLE_ESM
+    _esm = _ESM
+    _css = _CSS
 
     dot = traitlets.Unicode("", help="DOT text of the step shown, laid out in the browser.").tag(sync=True)
     legend_dot = traitlets.Unicode("", help="DOT of a small example drawn as the legend.").tag(sync=True)
@@ -58,11 +60,11 @@ class LiveView(anywidget.AnyWidget):
         *,
         workers: tuple[object, ...] = (),
         lang: str = "en",
-        world: _deps.World | None = None,
+        world: World | None = None,
         **kwargs: Any,
     ) -> None:
         self._ids = worker_ids(workers)
-        self._world = world if world is not None else _deps.default_world()
+        self._world = world if world is not None else default_world()
         self._hub: LiveHub = hub_for(self._world)
         self._narrations: dict[tuple[str, int], str] = {}
         self._updating = False
@@ -71,14 +73,13 @@ class LiveView(anywidget.AnyWidget):
         self._hub.attach(self)
         self._history = self._hub.history
         with self._hub.lock:
-            self._refresh(self._hub.names)
+            self.refresh(self._hub.names)
 
     @traitlets.validate("lang")
     def _check_lang(self, proposal: dict[str, Any]) -> str:
         value = proposal["value"]
-        allowed = _deps.supported_languages()
-        if value not in allowed:
-            choices = ", ".join(repr(code) for code in allowed)
+        if value not in SUPPORTED_LANGUAGES:
+            choices = ", ".join(repr(code) for code in SUPPORTED_LANGUAGES)
             raise UnsupportedLanguageError(
                 f"unsupported language {value!r}: choose one of {choices}, e.g. view.lang = 'bn'"
             )
@@ -99,7 +100,7 @@ class LiveView(anywidget.AnyWidget):
                     self.live = False
                 finally:
                     self._updating = False
-            self._refresh(self._hub.names)
+            self.refresh(self._hub.names)
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -114,9 +115,16 @@ class LiveView(anywidget.AnyWidget):
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Save the step shown as .svg or .png, or every recorded step as an offline .html replay."""
+        path = pathlib.Path(path)
+        suffix = _export.check_suffix(path)
         # Saving right after operations (in the same cell, or in a script) must include them.
         self._hub.catch_up()
-        return _export.save(self, pathlib.Path(path))
+        if suffix == ".html":
+            path.write_text(_export.html_page(self.replay_data(), title=path.stem), encoding="utf-8")
+        else:
+            dot = self.dot_for(self.shown_step(), self.lang, self._hub.names)
+            path.write_bytes(_export.render(dot, suffix[1:]))
+        return path
 
     def close(self) -> None:
         """Stop following the world and close the widget in the browser."""
@@ -135,18 +143,19 @@ class LiveView(anywidget.AnyWidget):
 
     def dot_for(self, step: Step | None, lang: str, names: dict[int, str], id_prefix: str = "") -> str:
         """DOT of ``step`` for this view's workers, or of the world now when ``step`` is None."""
+        # The legend has a fold of its own in the view (legend_dot), so drawings leave it out.
         if step is None:
             snapshot: WorldSnapshot = filter_snapshot(self._world.snapshot(), self._ids)
-            return _deps.to_dot(snapshot, step=None, lang=lang, names=names, id_prefix=id_prefix)
+            return to_dot(snapshot, step=None, lang=lang, names=names, id_prefix=id_prefix, legend=False)
         shown = filter_step(step, self._ids)
-        return _deps.to_dot(shown.snapshot, step=shown, lang=lang, names=names, id_prefix=id_prefix)
+        return to_dot(shown.snapshot, step=shown, lang=lang, names=names, id_prefix=id_prefix, legend=False)
 
     def narration(self, step: Step, lang: str) -> str:
         """What ``step`` did, in ``lang``; cached because the timeline lists every step."""
         key = (lang, step.index)
         text = self._narrations.get(key)
         if text is None:
-            text = self._narrations[key] = _deps.narrate(filter_step(step, self._ids), lang)
+            text = self._narrations[key] = narrate(filter_step(step, self._ids), lang=lang)
         return text
 
     def steps_meta_for(self, lang: str) -> list[dict[str, object]]:
@@ -157,8 +166,33 @@ class LiveView(anywidget.AnyWidget):
             self._narrations = {k: v for k, v in self._narrations.items() if k[1] in kept}
         return [{"index": s.index, "op": s.op, "narration": self.narration(s, lang)} for s in steps]
 
-    def _refresh(self, names: dict[int, str]) -> None:
-        """Bring every trait up to date in one message; errors are shown, never raised."""
+    def replay_data(self) -> dict[str, Any]:
+        """Every recorded step drawn and narrated in every language: what a saved .html page replays."""
+        names = self._hub.names
+        steps = self._history.steps
+        languages = {
+            lang: {
+                "labels": labels(lang),
+                "steps_meta": self.steps_meta_for(lang),
+                "dots": [self.dot_for(s, lang, names) for s in steps],
+                "empty_dot": "" if steps else self.dot_for(None, lang, names),
+                "legend_dot": legend_dot(lang),
+            }
+            for lang in SUPPORTED_LANGUAGES
+        }
+        shown = self.shown_step()
+        return {
+            "lang": self.lang,
+            "step": shown.index if shown is not None else -1,
+            "language_names": language_names(),
+            "languages": languages,
+        }
+
+    def refresh(self, names: dict[int, str]) -> None:
+        """Bring every trait up to date in one message, with ``names`` for the learner's pointers.
+
+        The hub calls it after steps; errors are shown in the view, never raised.
+        """
         if self._closed:
             return
         self._updating = True
@@ -183,17 +217,18 @@ class LiveView(anywidget.AnyWidget):
                         self._legend_lang = lang
                     self.error = ""
                 except Exception as exc:
-                    self._show_error(exc)
+                    self.show_error(exc)
         finally:
             self._updating = False
 
     _legend_lang = ""
     _closed = False
 
-    def _show_error(self, exc: BaseException) -> None:
+    def show_error(self, exc: BaseException) -> None:
+        """Show in the view, in its language, that drawing failed and why."""
         message = f"{type(exc).__name__}: {exc}"
         try:
-            self.error = _deps.gettext_for(self.lang)("Drawing failed: {error}").format(error=message)
+            self.error = translator(self.lang)("Drawing failed: {error}").format(error=message)
         except Exception:
             self.error = message
 
@@ -207,11 +242,26 @@ class LiveView(anywidget.AnyWidget):
         # nbviewer and GitHub cannot run the widget; they show the richest static entry instead.
         try:
             if shutil.which("dot"):
-                data["image/svg+xml"] = _export.static_svg(self)
+                data["image/svg+xml"] = self._static_svg()
         except Exception:
             pass
-        data["text/plain"] = _export.text_fallback(self)
+        data["text/plain"] = self._plain_text()
         return data, metadata
+
+    def _static_svg(self) -> str:
+        # Ids of its own, so the picture cannot clash with a live view on the same page.
+        prefix = _export.static_id_prefix(self.model_id)
+        dot = self.dot_for(self.shown_step(), self.lang, self._hub.names, id_prefix=prefix)
+        return _export.render(dot, "svg").decode("utf-8")
+
+    def _plain_text(self) -> str:
+        # What the view is and what its step did, for a page that shows text only.
+        step = self.shown_step()
+        try:
+            said = labels(self.lang)["empty"] if step is None else self.narration(step, self.lang)
+        except Exception:
+            said = ""
+        return f"{self!r}\n{said}".rstrip()
 
     def __repr__(self) -> str:
         count = len(self._history) if hasattr(self, "_history") else 0
