@@ -14,6 +14,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 __all__ = ["FrontEndBuildHook", "sources_digest"]
 
 BUNDLE = "syft_widgets/static/widget.js"
+STYLESHEET = "syft_widgets/static/widget.css"  # esbuild writes it next to the bundle (js/src/widget.css)
 STAMP = "syft_widgets/static/widget.js.sha256"
 NEEDS_NODE = (
     "building the front end needs Node.js >= 18 and npm (https://nodejs.org); "
@@ -49,7 +50,7 @@ class FrontEndBuildHook(BuildHookInterface):
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         root = Path(self.root)
-        build_data.setdefault("artifacts", []).extend([BUNDLE, STAMP])
+        build_data.setdefault("artifacts", []).extend([BUNDLE, STYLESHEET, STAMP])
         if os.environ.get(SKIP_ENV) == "1":
             return
         bundle, stamp = root / BUNDLE, root / STAMP
@@ -59,7 +60,8 @@ class FrontEndBuildHook(BuildHookInterface):
                 return
             raise RuntimeError(f"{BUNDLE} is missing and there is no js/ to build it from")
         digest = sources_digest(root)
-        if bundle.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        built = bundle.is_file() and (root / STYLESHEET).is_file()
+        if built and stamp.is_file() and stamp.read_text().strip() == digest:
             return
         npm, node = shutil.which("npm"), shutil.which("node")
         if npm is None or node is None or _node_major(node) < 18:

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "syft_widgets" / "static" / "widget.js"
+STYLESHEET = BUNDLE.with_name("widget.css")
 
 
 def test_shipped_bundle_is_what_js_src_builds_to(tmp_path: Path) -> None:
@@ -23,7 +24,8 @@ def test_shipped_bundle_is_what_js_src_builds_to(tmp_path: Path) -> None:
     subprocess.run(
         [node, "build.mjs", "--outfile", str(fresh)], cwd=REPO / "js", check=True, capture_output=True
     )
-    assert fresh.read_bytes() == BUNDLE.read_bytes(), (
-        f"{BUNDLE.relative_to(REPO)} is not built from js/src as it is now: rebuild with "
-        "`pip install -e . --no-deps` (or `npm run build` in js/)"
-    )
+    for shipped in (BUNDLE, STYLESHEET):
+        assert fresh.with_name(shipped.name).read_bytes() == shipped.read_bytes(), (
+            f"{shipped.relative_to(REPO)} is not built from js/src as it is now: rebuild with "
+            "`pip install -e . --no-deps` (or `npm run build` in js/)"
+        )
