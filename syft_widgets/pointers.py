@@ -24,9 +24,8 @@ from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
 from .events import StepOp
 from .remote import check_collocated, encode, run_remote
-from .snapshot import ObjectView
+from .snapshot import ObjectView, dtype_name
 from .transit import pack
-from .views import dtype_name
 from .world import INTERNAL, WORLD
 
 if TYPE_CHECKING:

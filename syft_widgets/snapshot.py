@@ -1,6 +1,7 @@
 """Immutable, data-free pictures of the world: what each worker holds, for diagrams and replay.
 
 A snapshot never references a tensor, so keeping thousands of them keeps no tensor data alive.
+``view_of`` makes the picture of one stored object; stores and events use it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,17 @@ from typing import Literal
 
 import torch
 
-__all__ = ["ModuleView", "ObjectKind", "ObjectView", "WorkerView", "WorldSnapshot", "preview"]
+__all__ = [
+    "ModuleView",
+    "ObjectKind",
+    "ObjectView",
+    "WorkerView",
+    "WorldSnapshot",
+    "dtype_name",
+    "kind_of",
+    "preview",
+    "view_of",
+]
 
 ObjectKind = Literal["tensor", "parameter", "pointer"]
 
@@ -127,3 +138,41 @@ def _nested(values: list[str], shape: tuple[int, ...]) -> str:
                 rows.append("…")
             break
     return "[" + ", ".join(rows) + "]"
+
+
+# --- one stored object as a view -------------------------------------------------------------------
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.int64`` -> ``"int64"``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def kind_of(obj: object) -> ObjectKind:
+    """ "pointer", "parameter" or "tensor"."""
+    if getattr(obj, "is_pointer", False):
+        return "pointer"
+    return "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
+
+
+def view_of(
+    obj_id: int, obj: object, cache: dict[int, tuple[int, int, ObjectView]] | None = None
+) -> ObjectView:
+    """The view of a stored tensor, parameter or pointer.
+
+    A store passes its own ``cache`` (object id -> (identity, version, view)) and drops an entry when
+    the object leaves, so the cache never outgrows the store. Torch bumps ``_version`` on every
+    in-place change, so a cached preview is never stale.
+    """
+    if getattr(obj, "is_pointer", False):
+        return obj.object_view()  # type: ignore[attr-defined]
+    if not isinstance(obj, torch.Tensor):
+        return ObjectView(obj_id, "tensor", type(obj).__name__, (), "object")
+    version = obj._version
+    if cache is not None:
+        found = cache.get(obj_id)
+        if found is not None and found[0] == id(obj) and found[1] == version:
+            return found[2]
+    kind: ObjectKind = "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
+    view = ObjectView(obj_id, kind, preview(obj), tuple(obj.shape), dtype_name(obj.dtype), obj.requires_grad)
+    if cache is not None:
+        cache[obj_id] = (id(obj), version, view)
+    return view

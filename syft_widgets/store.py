@@ -7,8 +7,7 @@ from typing import Protocol
 
 from .errors import ObjectNotFoundError
 from .events import Event, ObjectChanged, ObjectRemoved, ObjectStored
-from .snapshot import ObjectView
-from .views import kind_of, view_of
+from .snapshot import ObjectView, kind_of, view_of
 
 __all__ = ["ObjectStore", "Recorder"]
 

@@ -20,7 +20,7 @@ import torch
 
 from .. import messages as m
 from ..events import Event
-from ..views import view_of
+from ..snapshot import view_of
 from ..workers import BaseWorker
 from ..world import WORLD
 from . import envelope, session
