@@ -97,8 +97,11 @@ def module_send(self: nn.Module, *workers: Any) -> nn.Module:
 @interrupts.held
 def module_get(self: nn.Module) -> nn.Module:
     """Bring every parameter back into the same Parameter objects; returns the module."""
-    params = _remote_parameters(self)
-    where = self.location
+    # One walk over the parameters (it costs microseconds): the pointers among them and, as
+    # ``self.location`` says, the first one's worker.
+    all_params: list[Any] = list(self.parameters())
+    params = [p for p in all_params if getattr(p, "is_pointer", False)]
+    where = all_params[0].location if params and params[0] is all_params[0] else None
     fetched: list[tuple[Any, Any, int, bool]] = []
     with WORLD.step("get_module", module=type(self).__name__,
                     holder=str(getattr(where, "id", "")), count=len(params)):  # fmt: skip
