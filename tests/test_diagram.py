@@ -14,8 +14,8 @@ from syft_widgets.diagram.words import translator
 from syft_widgets.events import MessageSent, ObjectChanged, ObjectRemoved, ObjectStored, Step
 from syft_widgets.snapshot import WorkerView, WorldSnapshot
 from tests.builders import pointer, synthetic_snapshot, synthetic_step, tensor
+from tests.dot_reader import label_text, parse_dot, render_svg, svg_texts
 from tests.recorded import SEED_CELLS, Recorded, SeedTutorial
-from tests.test_diagram_support import label_text, parse_dot, render_svg, svg_texts
 
 ME, BOB, ALICE = "cluster_me", "cluster_bob", "cluster_alice"
 BENGALI = re.compile("[\u0980-\u09ff]")

@@ -18,7 +18,7 @@ from syft_widgets.diagram import to_dot
 from syft_widgets.errors import SpentPointerError
 from syft_widgets.events import Step
 from syft_widgets.widgets._outcache import cache_only_ids
-from tests.test_diagram_support import HAVE_DOT, label_text, parse_dot
+from tests.dot_reader import HAVE_DOT, label_text, parse_dot
 
 BENGALI_DIGIT = re.compile("[০-৯]")
 ASCII_DIGIT = re.compile("[0-9]")

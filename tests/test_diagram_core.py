@@ -10,8 +10,8 @@ import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.diagram.ids import worker_slug
 from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored, Step
+from tests.dot_reader import Dot, parse_dot, render_svg
 from tests.recorded import SeedTutorial
-from tests.test_diagram_support import Dot, parse_dot, render_svg
 
 
 def nodes_for(dot: Dot, obj_id: int, worker: str) -> set[str]:

@@ -13,7 +13,7 @@ from syft_widgets.diagram.labels import MAX_TEXT
 from syft_widgets.events import MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from tests.builders import pointer
-from tests.test_diagram_support import label_text, parse_dot, render_svg, svg_texts
+from tests.dot_reader import label_text, parse_dot, render_svg, svg_texts
 
 SVG = "{http://www.w3.org/2000/svg}"
 ALLOWED_SVG_TAGS = {

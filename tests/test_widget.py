@@ -19,7 +19,7 @@ from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _hub, live, show
 from syft_widgets.widgets._drawing import filter_step, pointer_names
 from syft_widgets.widgets._throttle import Throttle
-from tests.test_diagram_support import parse_dot
+from tests.dot_reader import parse_dot
 
 
 class RecordingComm:
