@@ -10,7 +10,7 @@ import anywidget
 import traitlets
 
 from ..diagram import narrate, to_dot
-from ..diagram.words import SUPPORTED_LANGUAGES, translator
+from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
 from ..snapshot import WorldSnapshot
 from ..world import WORLD
@@ -77,13 +77,10 @@ class LiveView(anywidget.AnyWidget):
 
     @traitlets.validate("lang")
     def _check_lang(self, proposal: dict[str, Any]) -> str:
-        value = proposal["value"]
-        if value not in SUPPORTED_LANGUAGES:
-            choices = ", ".join(repr(code) for code in SUPPORTED_LANGUAGES)
-            raise UnsupportedLanguageError(
-                f"unsupported language {value!r}: choose one of {choices}, e.g. view.lang = 'bn'"
-            )
-        return str(value)
+        try:
+            return check_language(proposal["value"])
+        except ValueError as exc:  # the catalog's own words, as the error traitlets expects
+            raise UnsupportedLanguageError(str(exc)) from None
 
     @traitlets.observe("lang", "step", "live")
     def _on_view_state(self, change: dict[str, Any]) -> None:
