@@ -94,10 +94,10 @@ def delete_later(worker: RayWorker, obj_id: int, sender: Hashable) -> None:
         elif WORLD.bus.active:  # a diagram watches: delete now, and draw the removal if it comes quickly
             _delete_now(worker, obj_id, sender)
         else:
-            pending = _pending.setdefault(worker._key, [])
+            pending = _pending.setdefault(worker.actor_key, [])
             pending.append(obj_id)
             if len(pending) >= _BATCH:
-                _send(worker._key)
+                _send(worker.actor_key)
     except Exception:  # garbage collection must never raise into a destructor
         pass
 
@@ -156,7 +156,7 @@ def _collect(timeout: float) -> bool:
 
 def _delete_now(worker: RayWorker, obj_id: int, sender: Hashable) -> None:
     ray = session.require_ray()
-    request = envelope.request(sender, True, take(worker._key), m.DeleteObject(obj_id))
+    request = envelope.request(sender, True, take(worker.actor_key), m.DeleteObject(obj_id))
     ref = worker.actor.handle.remote(request)
     wait_s = session.settings.gc_event_wait_s
     if wait_s <= 0 or not ray.wait([ref], timeout=wait_s)[0]:

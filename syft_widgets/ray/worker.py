@@ -235,6 +235,11 @@ class RayWorker(BaseWorker):
         """The Ray actor handle, for tests and for tools that manage actors."""
         return self._actor
 
+    @property
+    def actor_key(self) -> str:
+        """Its actor's identity (see :func:`actor_key`): pending deletes are kept per actor."""
+        return self._key
+
     def _whereabouts(self) -> Whereabouts | None:
         if self._where is None and not self._dead:
             try:
