@@ -23,7 +23,7 @@ from . import messages as m
 from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
 from .events import StepOp
-from .remote import check_collocated, encode, run_remote
+from .remote import check_collocated, run_remote, to_refs
 from .snapshot import ObjectView, dtype_name
 from .transit import pack
 from .world import INTERNAL, WORLD
@@ -322,7 +322,7 @@ class PointerMixin:
     def _set_remote(self, attr: str, value: Any) -> None:
         self._check_usable(attr)
         pointers: list[PointerMixin] = []
-        encoded = encode(value, pointers, attr)
+        encoded = to_refs(value, pointers, attr)
         check_collocated(self, pointers, f"setting .{attr}")
         # Torch writes .grad and .data by itself (zero_grad, optimizers): those fold into its step.
         op: StepOp = INTERNAL if attr in ("grad", "data") else "command"

@@ -23,7 +23,7 @@ from .world import INTERNAL, WORLD
 if TYPE_CHECKING:
     from .workers import BaseWorker
 
-__all__ = ["MakePointer", "check_collocated", "encode", "run_remote"]
+__all__ = ["MakePointer", "check_collocated", "run_remote", "to_refs"]
 
 _PLAIN = frozenset(m.PLAIN_TYPES)
 _PROPERTY = ("__get__", "__set__")  # function names of property reads and writes
@@ -43,9 +43,9 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
             operands.append(arg)
             refs.append(arg._ref)
         else:
-            refs.append(encode(arg, operands, name))
+            refs.append(to_refs(arg, operands, name))
     encoded_args = tuple(refs)
-    encoded_kwargs = {k: encode(v, operands, name) for k, v in kwargs.items()} if kwargs else {}
+    encoded_kwargs = {k: to_refs(v, operands, name) for k, v in kwargs.items()} if kwargs else {}
     first = operands[0]
     func_name = short_name(name)
     check_collocated(first, operands, func_name)
@@ -59,6 +59,8 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     try:
         with WORLD.step(op, func=func_name, holder=str(location.id)):
             reply = owner.send_msg(command, location)
+            if type(reply) is m.Stored:  # the usual reply: one new tensor on the worker
+                return make_pointer(owner, location, reply.obj_id, reply.meta)
             return _build_result(reply, operands, owner, location, make_pointer)
     finally:
         interrupts.release(held)
@@ -80,7 +82,7 @@ def _build_result(
     return reply
 
 
-def encode(value: Any, operands: list[Any], name: str) -> Any:
+def to_refs(value: Any, operands: list[Any], name: str) -> Any:
     """Replace pointers by references the remote worker resolves; refuse local tensors."""
     kind = type(value)
     if kind in _PLAIN:
@@ -97,9 +99,9 @@ def encode(value: Any, operands: list[Any], name: str) -> Any:
             "first (t.send(bob)), or bring the pointer's data here with .get()."
         )
     if kind in (tuple, list):
-        return kind([encode(v, operands, name) for v in value])
+        return kind([to_refs(v, operands, name) for v in value])
     if kind is dict:
-        return {k: encode(v, operands, name) for k, v in value.items()}
+        return {k: to_refs(v, operands, name) for k, v in value.items()}
     if isinstance(value, m.PLAIN_TYPES):
         return value
     raise UnsupportedRemoteValueError(
