@@ -354,6 +354,9 @@ def test_in_ipython_an_out_cache_pointer_is_not_drawn_but_a_variable_is(env, mon
         assert {shell.user_ns["x_ptr"].id, shell.user_ns["kept"].id} <= drawn
         view.close()
     finally:
+        # reset() also empties the output cache and the displayhook's _, __, ___, which would
+        # otherwise keep this test's pointers alive into the next test's pictures.
+        shell.reset(new_session=False)
         shell.user_ns.clear()
         InteractiveShell.clear_instance()
 
