@@ -25,7 +25,7 @@ TUTORIAL = [
     ),
     (7, "me fetched pointer #104 from alice", "me alice-এর কাছ থেকে পয়েন্টার #104 ফিরিয়ে এনেছে"),
     (8, "me fetched tensor #105 from bob", "me bob-এর কাছ থেকে টেন্সর #105 ফিরিয়ে এনেছে"),
-    (10, "bob sent tensor #107 to alice", "bob alice-কে টেন্সর #107 পাঠিয়েছে"),
+    (10, "me moved tensor #107 from bob to alice", "me bob-এর কাছ থেকে টেন্সর #107 alice-এর কাছে সরিয়েছে"),
     (11, "me sent Linear (2 parameters) to bob", "me bob-কে Linear (২টি প্যারামিটার) পাঠিয়েছে"),
     (12, "garbage collection: alice deleted tensor #107", "গার্বেজ কালেকশন: alice টেন্সর #107 মুছে ফেলেছে"),
 ]

@@ -126,6 +126,19 @@ def _send(step: Step, w: _Words) -> str:
     return _get(step, w)  # move to the local worker is a get
 
 
+def _move(step: Step, w: _Words) -> str:
+    # The learner asked for a move, so say that first: "me moved tensor #5 from bob to alice".
+    # The arrows show how (a short command to bob, the data straight from bob to alice).
+    sends = _messages(step, "send object")
+    if not sends:
+        return _get(step, w)  # move to the local worker is a get
+    m = sends[0]
+    what = _thing_of(step, w, m) or w.thing(m.kind, m.obj_ids[0] if m.obj_ids else None)
+    return w._("{worker} moved {what} from {source} to {target}").format(
+        worker=_messages(step)[0].sender, what=what, source=m.sender, target=m.receiver
+    )
+
+
 def _get(step: Step, w: _Words) -> str:
     requests = _messages(step, "request object")
     if requests:
@@ -306,7 +319,7 @@ def _batch_word(key: str, w: _Words) -> str:
 _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
     "batch": _batch,
     "send": _send,
-    "move": _send,
+    "move": _move,
     "get": _get,
     "command": _command,
     "gc": _gc,
