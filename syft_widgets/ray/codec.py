@@ -43,9 +43,8 @@ _TORCH = b"T"
 DATA_CLASSES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
-        m.ObjectRef, m.TensorMeta, m.PointerDescription, m.SendObject, m.RequestObject,
-        m.DeleteObject, m.RunCommand, m.ForwardObject, m.RemoteGet, m.SetAttribute,
-        m.QueryAttribute, m.ClearObjects, m.Stored, m.InPlace, ObjectView,
+        *m.MESSAGE_TYPES,  # every message, from the one list in messages.py
+        m.ObjectRef, m.TensorMeta, m.PointerDescription, m.Stored, m.InPlace, ObjectView,
         ev.ObjectStored, ev.ObjectRemoved, ev.ObjectChanged, ev.MessageSent,
     )
 }  # fmt: skip

@@ -68,10 +68,7 @@ def open_request(data: bytes) -> tuple[Hashable, bool, tuple[int, ...], m.Messag
     raise codec.CodecError("a request of an unknown shape: expected (sender, listening, deletes, message)")
 
 
-_MESSAGES = frozenset(
-    {m.SendObject, m.RequestObject, m.DeleteObject, m.RunCommand, m.ForwardObject, m.RemoteGet,
-     m.SetAttribute, m.QueryAttribute, m.ClearObjects}
-)  # fmt: skip
+_MESSAGES = frozenset(m.MESSAGE_TYPES)  # every message type, from the one list in messages.py
 
 
 def ok(value: Any, events: Sequence[Event] = (), cascade: Cascade = ()) -> bytes:
