@@ -7,34 +7,71 @@ import pytest
 from syft_widgets.diagram import narrate
 from syft_widgets.events import MessageSent, ObjectRemoved, ObjectStored, Step
 from syft_widgets.snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
-from tests.samples import tensor, tutorial_steps
+from tests.recorded import SeedTutorial
 
-STEPS = tutorial_steps()
-
+# The seed tutorial's steps as the real core records them (tests/recorded.py): (cell, which of its
+# steps, English, Bengali). Ids come from the learner's pointers at the end of each cell.
 TUTORIAL = [
-    (0, "me sent tensor #101 to bob", "me bob-কে টেন্সর #101 পাঠিয়েছে"),
-    (1, "me sent pointer #201 to alice", "me alice-কে পয়েন্টার #201 পাঠিয়েছে"),
-    (2, "me fetched pointer #201 from alice", "me alice-এর কাছ থেকে পয়েন্টার #201 ফিরিয়ে এনেছে"),
-    (3, "me fetched tensor #101 from bob", "me bob-এর কাছ থেকে টেন্সর #101 ফিরিয়ে এনেছে"),
+    ("send x", 0, "me sent tensor #{x} to bob", "me bob-কে টেন্সর #{x} পাঠিয়েছে"),
+    ("send pointer", 0, "me sent pointer #{x_ptr} to alice", "me alice-কে পয়েন্টার #{x_ptr} পাঠিয়েছে"),
     (
-        6,
-        "me asked alice to run + (add), alice asked bob to run + (add); bob stored tensor #105, "
-        "alice stored pointer #104",
-        "me alice-কে + (যোগ) চালাতে বলেছে, alice bob-কে + (যোগ) চালাতে বলেছে; bob টেন্সর #105 সংরক্ষণ "
-        "করেছে, alice পয়েন্টার #104 সংরক্ষণ করেছে",
+        "get pointer",
+        0,
+        "me fetched pointer #{x_ptr} from alice",
+        "me alice-এর কাছ থেকে পয়েন্টার #{x_ptr} ফিরিয়ে এনেছে",
     ),
-    (7, "me fetched pointer #104 from alice", "me alice-এর কাছ থেকে পয়েন্টার #104 ফিরিয়ে এনেছে"),
-    (8, "me fetched tensor #105 from bob", "me bob-এর কাছ থেকে টেন্সর #105 ফিরিয়ে এনেছে"),
-    (10, "me moved tensor #107 from bob to alice", "me bob-এর কাছ থেকে টেন্সর #107 alice-এর কাছে সরিয়েছে"),
-    (11, "me sent Linear (2 parameters) to bob", "me bob-কে Linear (২টি প্যারামিটার) পাঠিয়েছে"),
-    (12, "garbage collection: alice deleted tensor #107", "গার্বেজ কালেকশন: alice টেন্সর #107 মুছে ফেলেছে"),
+    ("get x", 0, "me fetched tensor #{x} from bob", "me bob-এর কাছ থেকে টেন্সর #{x} ফিরিয়ে এনেছে"),
+    ("chain", 1, "me sent pointer #{chain} to alice", "me alice-কে পয়েন্টার #{chain} পাঠিয়েছে"),
+    (
+        "add",
+        0,
+        "me asked alice to run + (add), alice asked bob to run + (add); bob stored tensor #{sum}, "
+        "alice stored pointer #{y}",
+        "me alice-কে + (যোগ) চালাতে বলেছে, alice bob-কে + (যোগ) চালাতে বলেছে; bob টেন্সর #{sum} সংরক্ষণ "
+        "করেছে, alice পয়েন্টার #{y} সংরক্ষণ করেছে",
+    ),
+    ("get y", 0, "me fetched pointer #{y} from alice", "me alice-এর কাছ থেকে পয়েন্টার #{y} ফিরিয়ে এনেছে"),
+    ("get y", 1, "me fetched tensor #{sum} from bob", "me bob-এর কাছ থেকে টেন্সর #{sum} ফিরিয়ে এনেছে"),
+    (
+        "move",
+        0,
+        "me moved tensor #{moved} from bob to alice",
+        "me bob-এর কাছ থেকে টেন্সর #{moved} alice-এর কাছে সরিয়েছে",
+    ),
+    ("send model", 0, "me sent Linear (2 parameters) to bob", "me bob-কে Linear (২টি প্যারামিটার) পাঠিয়েছে"),
+    (
+        "del x",
+        0,
+        "garbage collection: alice deleted tensor #{moved}",
+        "গার্বেজ কালেকশন: alice টেন্সর #{moved} মুছে ফেলেছে",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("index", "en", "bn"), TUTORIAL, ids=[f"{i}-{STEPS[i].op}" for i, _, _ in TUTORIAL])
-def test_tutorial_step_is_narrated_in_both_languages(index, en, bn):
-    assert narrate(STEPS[index]) == en
-    assert narrate(STEPS[index], "bn") == bn
+def tutorial_ids(seed: SeedTutorial) -> dict[str, int]:
+    def pointer(cell: str, name: str):
+        return seed.last(cell).pointers[name]
+
+    # The sum bob computed is the one object the + step stored on bob.
+    (total,) = [
+        e.obj.id for e in seed.last("add").step.events if isinstance(e, ObjectStored) and e.worker == "bob"
+    ]
+    return {
+        "x": pointer("send x", "x_ptr").id_at_location,
+        "x_ptr": pointer("send pointer", "pointer_to_x_ptr").id_at_location,
+        "chain": pointer("chain", "p2p2x").id_at_location,
+        "y": pointer("add", "y").id_at_location,
+        "sum": total,
+        "moved": pointer("move", "x").id_at_location,
+    }
+
+
+@pytest.mark.parametrize(("cell", "which", "en", "bn"), TUTORIAL, ids=[f"{c}-{i}" for c, i, _, _ in TUTORIAL])
+def test_tutorial_step_is_narrated_in_both_languages(seed_tutorial, cell, which, en, bn):
+    ids = tutorial_ids(seed_tutorial)
+    step = seed_tutorial.in_cell(cell)[which].step
+    assert narrate(step) == en.format(**ids)
+    assert narrate(step, "bn") == bn.format(**ids)
 
 
 EMPTY = WorldSnapshot((WorkerView("me", "local", True, ()), WorkerView("bob", "virtual", True, ())))
@@ -107,7 +144,7 @@ OTHER = [
             [
                 MessageSent("me", "alice", "command", "remote_get", (7,), None, 0),
                 MessageSent("alice", "bob", "request object", "get", (12,), "tensor", 8),
-                ObjectStored("alice", tensor(12, [1, 2])),
+                ObjectStored("alice", ObjectView(12, "tensor", "[1, 2]", (2,), "int64", False)),
             ],
         ),
         "me asked alice to run remote get, alice fetched tensor #12 from bob; alice stored tensor #12",
@@ -133,4 +170,4 @@ def test_other_steps_are_narrated_from_their_events(the_step, en, bn):
 
 def test_narrate_refuses_unknown_language():
     with pytest.raises(ValueError, match=r"unsupported language .de."):
-        narrate(STEPS[0], "de")
+        narrate(step("send"), "de")
