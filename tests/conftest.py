@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 import syft_widgets as sy
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
-from tests.helpers import reset_world
+from tests.helpers import CHROMIUM_FLAGS, reset_world
 from tests.recorded import SeedTutorial, record_seed_tutorial
 
 
@@ -54,3 +55,22 @@ def steps(env: Env) -> Iterator[list[Step]]:
 def seed_tutorial() -> SeedTutorial:
     """The seed tutorial's steps, recorded once from the real core (see tests/recorded.py)."""
     return record_seed_tutorial()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium under Playwright, one for the whole run.
+
+    One Playwright for every test that drives a browser: a second sync Playwright started while the
+    first still runs refuses to work ("Sync API inside the asyncio loop").
+    """
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "the browser tests need Debian's chromium on PATH: run scripts/setup.sh as root"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -6,9 +6,31 @@ import ast
 import contextlib
 import gc
 import io
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 from syft_widgets.world import WORLD
+
+# Debian's Chromium, headless and offline: without the background-networking flags it keeps trying
+# to reach Google's hosts through this machine's closed network (../shared/notes/browser-testing.md).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def run_cell(namespace: dict[str, Any], source: str) -> tuple[Any, str]:
@@ -32,6 +54,23 @@ def reset_world() -> None:
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = False
         store.clear()
+
+
+@contextlib.contextmanager
+def workers_set_aside(*worker_ids: str) -> Iterator[None]:
+    """Let a test module's Ray workers take these ids; the world's workers are put back afterwards."""
+    saved = dict(WORLD.workers), dict(WORLD.stores), list(WORLD.resolvers)
+    for worker_id in worker_ids:  # other modules' virtual workers step aside while the module runs
+        WORLD.workers.pop(worker_id, None)
+        WORLD.stores.pop(worker_id, None)
+    try:
+        yield
+    finally:
+        WORLD.workers.clear()
+        WORLD.workers.update(saved[0])
+        WORLD.stores.clear()
+        WORLD.stores.update(saved[1])
+        WORLD.resolvers[:] = saved[2]
 
 
 def store_state(*workers: Any) -> dict[str, dict[int, Any]]:

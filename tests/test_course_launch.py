@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,20 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_SETTINGS = ROOT / "jupyter" / "labconfig" / "default_setting_overrides.json"
 NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def course_settings() -> dict[str, dict[str, object]]:
@@ -86,12 +77,6 @@ class CourseLab:
             return response.geturl(), response.read()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def isolated_jupyter_env(tmp: Path) -> dict[str, str]:
     """This process's environment for a user with no Jupyter folders or settings of their own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
@@ -112,7 +97,7 @@ def isolated_jupyter_env(tmp: Path) -> dict[str, str]:
 def running_lab(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[CourseLab]:
     """Run a command that `exec`s `jupyter lab` (extra flags appended here), wait until it serves,
     and stop it by its own PID afterwards."""
-    port, token = _free_port(), uuid.uuid4().hex
+    port, token = free_port(), uuid.uuid4().hex
     args = [*command, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
     args.append(f"--IdentityProvider.token={token}")
     with log.open("wb") as out:
@@ -178,40 +163,34 @@ def test_course_lab_opens_on_the_course_index(course_lab):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_learner_lands_on_the_index_with_no_prompt(course_lab):
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "this test needs Debian's chromium on PATH: run scripts/setup.sh as root"
+def test_learner_lands_on_the_index_with_no_prompt(course_lab, browser):
     outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
 
-            def gate(route) -> None:
-                if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
+        def gate(route) -> None:
+            if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
 
-            context.route("**/*", gate)
-            page = context.new_page()
-            page.goto(f"{course_lab.url}/?token={course_lab.token}")
-            page.wait_for_selector(".jp-Notebook .jp-MarkdownOutput", timeout=60000)
-            # Without the settings the news prompt appears within a second of the notebook
-            # (measured: 0.1 s); give it ample time to show up if it were going to.
-            page.wait_for_timeout(4000)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "course-first-contact.png"))
-            toasts = [t.inner_text() for t in page.query_selector_all(".Toastify__toast")]
-            dialogs = [d.inner_text() for d in page.query_selector_all(".jp-Dialog")]
-            tabs = [t.inner_text() for t in page.query_selector_all(".lm-DockPanel-tabBar .lm-TabBar-tab")]
-            title = page.title()
-            first_heading = page.inner_text(".jp-Notebook .jp-MarkdownOutput h1")
-        finally:
-            browser.close()
+        context.route("**/*", gate)
+        page = context.new_page()
+        page.goto(f"{course_lab.url}/?token={course_lab.token}")
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownOutput", timeout=60000)
+        # Without the settings the news prompt appears within a second of the notebook
+        # (measured: 0.1 s); give it ample time to show up if it were going to.
+        page.wait_for_timeout(4000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "course-first-contact.png"))
+        toasts = [t.inner_text() for t in page.query_selector_all(".Toastify__toast")]
+        dialogs = [d.inner_text() for d in page.query_selector_all(".jp-Dialog")]
+        tabs = [t.inner_text() for t in page.query_selector_all(".lm-DockPanel-tabBar .lm-TabBar-tab")]
+        title = page.title()
+        first_heading = page.inner_text(".jp-Notebook .jp-MarkdownOutput h1")
+    finally:
+        context.close()
     assert toasts == [], f"a notification covers the course: {toasts}"
     assert dialogs == [], f"a dialog covers the course: {dialogs}"
     assert tabs == ["index.ipynb"]

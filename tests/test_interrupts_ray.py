@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import syft_widgets as sy
-from syft_widgets.world import WORLD
 from tests.conftest import Env
+from tests.helpers import workers_set_aside
 from tests.test_interrupts import AtCall, Timer, alarms, flush_owed_interrupt, random_run
 
 ray = pytest.importorskip("ray")
@@ -30,19 +30,11 @@ IDS = ("bob", "alice", "secure_worker")
 def ray_env() -> Iterator[Env]:
     """Three Ray workers with the tutorial's ids; the world's workers are put back afterwards."""
     hook = sy.TorchHook(torch)
-    saved = dict(WORLD.workers), dict(WORLD.stores), list(WORLD.resolvers)
-    for worker_id in IDS:  # other modules' virtual workers step aside while we run
-        WORLD.workers.pop(worker_id, None)
-        WORLD.stores.pop(worker_id, None)
-    sy.ray.init()
-    workers = [sy.RayWorker(hook, id=worker_id) for worker_id in IDS]
-    yield Env(hook, hook.local_worker, *workers)
-    sy.ray.shutdown()
-    WORLD.workers.clear()
-    WORLD.workers.update(saved[0])
-    WORLD.stores.clear()
-    WORLD.stores.update(saved[1])
-    WORLD.resolvers[:] = saved[2]
+    with workers_set_aside(*IDS):
+        sy.ray.init()
+        workers = [sy.RayWorker(hook, id=worker_id) for worker_id in IDS]
+        yield Env(hook, hook.local_worker, *workers)
+        sy.ray.shutdown()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from syft_widgets import messages as m
 from syft_widgets.errors import ObjectNotFoundError, TensorsNotCollocatedException, WorkerOfflineError
 from syft_widgets.events import MessageSent, ObjectStored, Step
 from syft_widgets.world import WORLD
+from tests.helpers import workers_set_aside
 
 ray = pytest.importorskip("ray")
 
@@ -34,18 +35,10 @@ TUTORIAL_IDS = ("bob", "alice", "secure_worker")
 def hook() -> Iterator[Any]:
     """One Ray session for the module; the world's workers are put back as they were afterwards."""
     hook = sy.TorchHook(torch)
-    saved = dict(WORLD.workers), dict(WORLD.stores), list(WORLD.resolvers)
-    for worker_id in TUTORIAL_IDS:  # other modules' virtual workers step aside while we run
-        WORLD.workers.pop(worker_id, None)
-        WORLD.stores.pop(worker_id, None)
-    sy.ray.init()
-    yield hook
-    sy.ray.shutdown()
-    WORLD.workers.clear()
-    WORLD.workers.update(saved[0])
-    WORLD.stores.clear()
-    WORLD.stores.update(saved[1])
-    WORLD.resolvers[:] = saved[2]
+    with workers_set_aside(*TUTORIAL_IDS):
+        sy.ray.init()
+        yield hook
+        sy.ray.shutdown()
 
 
 @contextmanager

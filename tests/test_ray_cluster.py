@@ -24,6 +24,7 @@ from syft_widgets.errors import InvalidRayOptionsError, WorkerOfflineError
 from syft_widgets.events import Step
 from syft_widgets.ray import session
 from syft_widgets.world import WORLD
+from tests.helpers import workers_set_aside
 from tests.test_ray import PART3, run_part3, swapped, virtual_worker
 
 ray = pytest.importorskip("ray")
@@ -65,28 +66,20 @@ class Site:
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
     hook = sy.TorchHook(torch)
-    saved = dict(WORLD.workers), dict(WORLD.stores), list(WORLD.resolvers)
-    for worker_id in IDS:  # other modules' virtual workers step aside while we run
-        WORLD.workers.pop(worker_id, None)
-        WORLD.stores.pop(worker_id, None)
-    sy.ray.shutdown()  # a session left by another module would not be this cluster
-    with session.loopback_only(ray):
-        cluster = cluster_utils.Cluster(
-            initialize_head=True,
-            head_node_args=dict(include_dashboard=False, resources={"site_head": 4}, **NODE_ARGS),
-        )
-    found = Site(hook, cluster)
-    for name in SITES:
-        found.add_node(name)
-    sy.ray.init(cluster.address)
-    yield found
-    sy.ray.shutdown()
-    cluster.shutdown()
-    WORLD.workers.clear()
-    WORLD.workers.update(saved[0])
-    WORLD.stores.clear()
-    WORLD.stores.update(saved[1])
-    WORLD.resolvers[:] = saved[2]
+    with workers_set_aside(*IDS):
+        sy.ray.shutdown()  # a session left by another module would not be this cluster
+        with session.loopback_only(ray):
+            cluster = cluster_utils.Cluster(
+                initialize_head=True,
+                head_node_args=dict(include_dashboard=False, resources={"site_head": 4}, **NODE_ARGS),
+            )
+        found = Site(hook, cluster)
+        for name in SITES:
+            found.add_node(name)
+        sy.ray.init(cluster.address)
+        yield found
+        sy.ray.shutdown()
+        cluster.shutdown()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,25 +23,11 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -121,7 +106,7 @@ def _serve(frontend: str) -> Iterator[Lab]:
     _write_settings(dirs["JUPYTERLAB_SETTINGS_DIR"])
     # The kernel imports the package from this checkout, whether or not it is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
-    port, token = _free_port(), uuid.uuid4().hex
+    port, token = free_port(), uuid.uuid4().hex
     log = tmp / "lab.log"
     args = [
         sys.executable, "-m", "jupyterlab" if frontend == "lab" else "notebook", "--no-browser",
@@ -184,20 +169,6 @@ class Watch:
                 and "/static/notebook/notebook_core." in e
             )
         ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "the browser tests need Debian's chromium on PATH: run scripts/setup.sh as root"
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
