@@ -6,8 +6,14 @@ import ast
 import contextlib
 import gc
 import io
+import signal
 import socket
-from collections.abc import Iterator
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from syft_widgets.world import WORLD
@@ -31,6 +37,44 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def jupyter_server(
+    command: Sequence[str], *, env: dict[str, str], cwd: Path, log: Path, timeout: float = 90
+) -> Iterator[tuple[str, str]]:
+    """Start a Jupyter server (``command`` plus port and token flags), wait until it answers, yield
+    (its URL, its token), and stop it afterwards by its own PID: it shuts its kernels down on SIGTERM.
+    """
+    port, token = free_port(), uuid.uuid4().hex
+    args = [*command, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
+    args.append(f"--IdentityProvider.token={token}")
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    status = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(status, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(
+                f"{' '.join(command)} did not start a server; see {log}:\n{log.read_text()[-3000:]}"
+            )
+        time.sleep(0.3)
+    try:
+        yield url, token
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def run_cell(namespace: dict[str, Any], source: str) -> tuple[Any, str]:

@@ -13,11 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import jupyter_server
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_SETTINGS = ROOT / "jupyter" / "labconfig" / "default_setting_overrides.json"
@@ -97,31 +93,8 @@ def isolated_jupyter_env(tmp: Path) -> dict[str, str]:
 def running_lab(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[CourseLab]:
     """Run a command that `exec`s `jupyter lab` (extra flags appended here), wait until it serves,
     and stop it by its own PID afterwards."""
-    port, token = free_port(), uuid.uuid4().hex
-    args = [*command, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
-    args.append(f"--IdentityProvider.token={token}")
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    lab = CourseLab(url=f"http://127.0.0.1:{port}", token=token, log=log)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if lab.get("/api/status"):
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"{' '.join(command)} did not start JupyterLab:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    try:
-        yield lab
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with jupyter_server(command, env=env, cwd=cwd, log=log) as (url, token):
+        yield CourseLab(url=url, token=token, log=log)
 
 
 def served_defaults(lab: CourseLab, plugin: str) -> dict[str, object]:

@@ -65,7 +65,9 @@ def test_move_of_the_seed_tutorial_is_drawn_and_told(steps):
     assert dot.cluster_of[node] == "cluster_diag_alice"
     assert "moved" in dot.classes(node)
     assert narrate(move) == f"me moved tensor #{x.id_at_location} from diag_bob to diag_alice"
-    assert narrate(move, "bn") == f"me diag_bob-এর কাছ থেকে টেন্সর #{x.id_at_location} diag_alice-এর কাছে সরিয়েছে"
+    assert (
+        narrate(move, "bn") == f"me diag_bob-এর কাছ থেকে টেন্সর #{x.id_at_location} diag_alice-এর কাছে সরিয়েছে"
+    )
     del x
 
 

@@ -9,13 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import jupyter_server
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
@@ -37,7 +32,6 @@ class Lab:
     url: str
     token: str
     root: Path
-    process: subprocess.Popen[bytes]
     log: Path
     frontend: str = "lab"
 
@@ -106,12 +100,10 @@ def _serve(frontend: str) -> Iterator[Lab]:
     _write_settings(dirs["JUPYTERLAB_SETTINGS_DIR"])
     # The kernel imports the package from this checkout, whether or not it is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
-    port, token = free_port(), uuid.uuid4().hex
     log = tmp / "lab.log"
     args = [
-        sys.executable, "-m", "jupyterlab" if frontend == "lab" else "notebook", "--no-browser",
-        "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        sys.executable, "-m", "jupyterlab" if frontend == "lab" else "notebook",
+        "--ip=127.0.0.1", f"--ServerApp.root_dir={root}",
     ]  # fmt: skip
     if frontend == "lab":
         args += ["--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True"]
@@ -119,31 +111,10 @@ def _serve(frontend: str) -> Iterator[Lab]:
         args += ["--JupyterNotebookApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         args.append("--allow-root")
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            req = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
-            with urllib.request.urlopen(req, timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"{frontend} did not start; see {log}:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
     try:
-        yield Lab(url=url, token=token, root=root, process=process, log=log, frontend=frontend)
+        with jupyter_server(args, env=env, cwd=root, log=log, timeout=60) as (url, token):
+            yield Lab(url=url, token=token, root=root, log=log, frontend=frontend)
     finally:
-        # Only our own server, by its PID; it shuts its kernels down on SIGTERM.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
