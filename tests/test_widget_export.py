@@ -163,3 +163,27 @@ def test_mimebundle_falls_back_to_text_without_dot(view: LiveView, monkeypatch: 
     assert "image/svg+xml" not in data
     lines = data["text/plain"].splitlines()
     assert lines[0].startswith("<LiveView") and lines[1] == view.steps_meta[-1]["narration"]
+
+
+@needs_dot
+def test_the_static_fallback_of_a_tall_world_fits_a_screen() -> None:
+    # Thirty workers stack into a column far taller than a screen; the picture is scaled, not cut.
+    workers = tuple(
+        WorkerView(f"w{i}", "virtual", True, (ObjectView(i, "tensor", "[1]", (1,), "int64"),))
+        for i in range(30)
+    )
+    world = FakeWorld()
+    world.snapshot = lambda: WorldSnapshot(workers=workers)  # type: ignore[method-assign]
+    v = LiveView(world=world, lang="en")
+    try:
+        svg = v._repr_mimebundle_()[0]["image/svg+xml"]
+    finally:
+        v.close()
+    width, height = (
+        float(x) for x in re.search(r'<svg width="([\d.]+)px" height="([\d.]+)px"', svg).groups()
+    )
+    view_box = [float(x) for x in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    assert width <= _export.FIT_WIDTH_PX and height == _export.FIT_HEIGHT_PX, (width, height)
+    assert view_box[3] * 4 / 3 > 2 * height, "the whole column is still inside, only smaller"
+    assert abs(width / height - view_box[2] / view_box[3]) < 0.05, "the shape is kept"
+    assert 'id="syftstestcomm_cluster_w29"' in svg

@@ -1,6 +1,6 @@
-// The view's controls: a toolbar (previous, play, next, the step slider and counter, live, save, the
-// languages), the narration, the error line and the legend. They only show what they are given;
-// render() in widget.js wires them to the model.
+// The view's controls: a toolbar (previous, play, next, the step slider and counter, live, zoom out,
+// zoom in, whole picture, save, the languages), the narration, the error line and the legend. They
+// only show what they are given; render() in widget.js wires them to the model.
 
 export function el(tag, className, attrs = {}) {
   const node = document.createElement(tag);
@@ -40,6 +40,9 @@ export function buildControls(viewNumber) {
     slider: el("input", "syft-slider", { type: "range", min: "0", max: "0", step: "1", value: "0" }),
     counter: el("span", "syft-counter", { "aria-live": "polite" }),
     live: button("syft-live"),
+    zoomOut: button("syft-zoom-out", "−"),
+    zoomIn: button("syft-zoom-in", "+"),
+    fit: button("syft-fit", "⤢"),
     save: button("syft-save"),
     langs: el("span", "syft-langs", { role: "group" }),
     narration: el("div", "syft-narration", { "aria-live": "polite" }),
@@ -52,7 +55,9 @@ export function buildControls(viewNumber) {
   };
   const { root, prev, play, next, slider, counter, live, save, langs } = parts;
   const toolbar = el("div", "syft-toolbar");
-  toolbar.append(prev, play, next, slider, counter, live, save, langs);
+  const zoom = el("span", "syft-zoom", { role: "group" });
+  zoom.append(parts.zoomOut, parts.zoomIn, parts.fit);
+  toolbar.append(prev, play, next, slider, counter, live, zoom, save, langs);
   parts.graph.append(parts.loading);
   parts.legend.append(parts.legendSummary, parts.legendGraph);
   root.append(toolbar, parts.narration, parts.error, parts.graph, parts.legend);
@@ -107,6 +112,10 @@ export function paintControls(parts, { labels: l, steps, pos, lang, playing, liv
   parts.narration.textContent = count ? steps[pos]?.narration ?? "" : l.empty ?? "";
   parts.loading.textContent = l.loading ?? "";
   parts.legendSummary.textContent = l.legend ?? "";
+  setTitle(parts.zoomIn, l.zoom_in);
+  setTitle(parts.zoomOut, l.zoom_out);
+  setTitle(parts.fit, l.fit);
+  parts.graph.title = l.graph_hint ?? "";
   save.textContent = l.save ?? "";
   save.disabled = !parts.graph.querySelector("svg");
   langs.setAttribute("aria-label", l.language ?? "");

@@ -1,18 +1,24 @@
 // A stand-in for an anywidget model, backed by steps recorded in a saved page instead of a kernel,
 // so the exported HTML replays with the very same controls as the live view.
+//
+// Unfolding in a saved page: there is no kernel to draw a picture for every set of unfolded stores,
+// so each step carries, per folded store or collection, its picture with that one unfolded
+// (`expansions`). A click unfolds the one clicked and folds any other; a second click folds it again.
 
 const DERIVED = ["dot", "dot_step", "labels", "steps_meta", "legend_dot"];
 
 /**
  * @param {{lang: string, step: number, language_names: object,
  *          languages: Record<string, {labels: object, steps_meta: Array<{index: number}>,
- *                                     dots: string[], empty_dot: string, legend_dot: string}>}} data
+ *                                     dots: string[], empty_dot: string, legend_dot: string,
+ *                                     expansions?: Array<Record<string, string>>}>}} data
  */
 export function replayModel(data) {
   const state = {
     lang: data.lang,
     step: data.step,
     live: false,
+    expanded: [],
     error: "",
     language_names: data.language_names,
   };
@@ -23,8 +29,12 @@ export function replayModel(data) {
     const table = data.languages[state.lang] ?? Object.values(data.languages)[0];
     const found = table.steps_meta.findIndex((s) => s.index === state.step);
     const pos = found >= 0 ? found : table.steps_meta.length - 1;
+    // The key clicked last; a step that cannot unfold it (older ones may carry no expansions) keeps
+    // its folded picture.
+    const key = state.expanded[state.expanded.length - 1];
+    const unfolded = !state.privacy && pos >= 0 && key ? table.expansions?.[pos]?.[key] : undefined;
     return {
-      dot: pos >= 0 ? table.dots[pos] : table.empty_dot,
+      dot: unfolded ?? (pos >= 0 ? table.dots[pos] : table.empty_dot),
       dot_step: pos >= 0 ? table.steps_meta[pos].index : -1,
       labels: table.labels,
       steps_meta: table.steps_meta,
@@ -38,6 +48,8 @@ export function replayModel(data) {
       return DERIVED.includes(name) ? derived[name] : state[name];
     },
     set(name, value) {
+      // One store or collection unfolded at a time (see above): the newest key the widget added.
+      if (name === "expanded") value = value.filter((k) => !state.expanded.includes(k)).slice(-1);
       if (state[name] !== value) changed.add(name);
       state[name] = value;
     },

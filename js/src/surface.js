@@ -32,13 +32,31 @@ function roughItemCount(dot) {
 
 // Ids in the SVG land in the page's DOM, and two views of one model draw the same DOT: prefix them per
 // view. The attributer runs after d3-graphviz computed its join keys, so keys stay the bare ids.
-function prefixIds(prefix) {
-  return function (datum) {
-    const attributes = datum && datum.attributes;
-    if (attributes && typeof attributes.id === "string" && !attributes.id.startsWith(prefix)) {
-      attributes.id = prefix + attributes.id;
-    }
-  };
+function prefixId(prefix, attributes) {
+  if (attributes && typeof attributes.id === "string" && !attributes.id.startsWith(prefix)) {
+    attributes.id = prefix + attributes.id;
+  }
+}
+
+// The whole picture fits the output area: as wide as it is (never wider than the area) and at most
+// FIT_MAX_HEIGHT_PX tall (less on a short window), never enlarged. Graphviz sizes the SVG in points
+// and gives it a viewBox, so setting the SVG's own width and height scales everything inside it.
+const FIT_MAX_HEIGHT_PX = 900;
+const FIT_MIN_HEIGHT_PX = 320;
+const PX_PER_PT = 4 / 3;
+
+/** The fitted size of a picture whose natural size is `width` × `height` px, in an area `room` px wide. */
+export function fittedSize(width, height, room, windowHeight) {
+  const maxHeight = Math.min(FIT_MAX_HEIGHT_PX, Math.max(FIT_MIN_HEIGHT_PX, windowHeight * 0.85));
+  const area = room > 0 ? room : width;
+  const scale = Math.min(1, area / width, maxHeight / height);
+  // The SVG takes the area's whole width (the picture is centred in it), so zooming in has room.
+  return { width: Math.max(area, 1), height: Math.max(height * scale, 1), scale };
+}
+
+function naturalSize(attributes) {
+  const points = (value) => parseFloat(String(value ?? "").replace("pt", "")) || 0;
+  return { width: points(attributes.width) * PX_PER_PT, height: points(attributes.height) * PX_PER_PT };
 }
 
 // Graphviz in WASM cannot see the page's fonts and estimates text widths with narrow metrics, so
@@ -64,8 +82,37 @@ function fitLabels(svgRoot) {
   }
 }
 
+// Zooming: Ctrl (or ⌘) + wheel and a trackpad pinch (which browsers send as Ctrl + wheel) zoom; a plain
+// wheel keeps scrolling the notebook. Dragging pans. A double click is the view's own (reset), not zoom.
+const ZOOM_EXTENT = [0.25, 12];
+const ZOOM_STEP = 1.5;
+const ZOOM_MS = 250;
+function zoomFilter(event) {
+  if (event.type === "wheel") return event.ctrlKey || event.metaKey;
+  if (event.type === "dblclick") return false;
+  return !event.button && !event.ctrlKey;
+}
+function wheelDelta(event) {
+  const unit = event.deltaMode === 1 ? 0.05 : event.deltaMode ? 1 : 0.002;
+  // d3-zoom multiplies Ctrl + wheel by ten for pinches; a mouse wheel notch would then zoom 4x.
+  return -event.deltaY * unit * (Math.abs(event.deltaY) < 20 ? 5 : 1.5);
+}
+
+// What the last step changed, as the diagram layer marks it (added, moved, changed; its messages).
+const CHANGED = "g.node.added, g.node.moved, g.node.changed, g.edge.message";
+
+function inside(inner, outer) {
+  return (
+    inner.left >= outer.left - 1 &&
+    inner.right <= outer.right + 1 &&
+    inner.top >= outer.top - 1 &&
+    inner.bottom <= outer.bottom + 1
+  );
+}
+
 /**
- * One drawing surface in `node`: queues DOT so that only the newest waits while a transition runs.
+ * One drawing surface in `node`: queues DOT so that only the newest waits while a transition runs,
+ * fits each picture to the area, and lets the reader pan and zoom it (see zoomFilter).
  * `onDrawn(token)` fires when a picture is in the DOM (its animation starts), `onDone(token)` when the
  * animation has ended, `onError(message)` when Graphviz could not lay the DOT out.
  */
@@ -81,15 +128,23 @@ export class Surface {
     this.watchdog = null;
     this.lastDot = null;
     this.currentItems = 0;
+    this.zoomName = `${transitionName}-zoom`;
+    this.userZoomed = false;
     this.gv = renderer
       .graphviz(node, {
         useWorker: false, // no worker script exists in a notebook; d3-graphviz would warn
-        zoom: false, // zoom swallows the notebook's wheel scrolling
+        zoom: true,
+        zoomScaleExtent: ZOOM_EXTENT,
         fit: false,
         keyMode: "id",
         tweenPrecision: "5%",
       })
-      .attributer(prefixIds(prefix))
+      .attributer((datum) => {
+        const attributes = datum && datum.attributes;
+        if (!attributes) return;
+        if (datum.tag === "svg") this.fitSvg(attributes);
+        prefixId(prefix, attributes);
+      })
       .transition(() => {
         const big = this.currentItems > ANIMATE_MAX_ITEMS;
         return renderer.transition(transitionName).duration(this.animate && !big ? TRANSITION_MS : 0);
@@ -99,15 +154,107 @@ export class Surface {
         this.gv._busy = false;
         this.finish(null, message);
       })
-      .on("renderEnd", () => this.onDrawn(this.renderingToken))
+      .on("renderEnd", () => {
+        this.tameZoom();
+        this.onDrawn(this.renderingToken);
+      })
       .on("end", () => {
         try {
           fitLabels(this.node);
+          this.keepChangesInView();
         } catch {
           // Measuring needs a laid-out page; a hidden view simply keeps Graphviz's sizes.
         }
         this.finish(this.renderingToken, null);
       });
+    // The output area grows and shrinks with the window and the side panels: fit again.
+    this.areaWidth = node.clientWidth;
+    this.resizeObserver =
+      typeof ResizeObserver === "function"
+        ? new ResizeObserver(() => {
+            if (node.clientWidth !== this.areaWidth) this.refit();
+          })
+        : null;
+    this.resizeObserver?.observe(node);
+  }
+
+  /** Size the SVG (its `attributes`, as d3-graphviz is about to set them) to fit the area. */
+  fitSvg(attributes) {
+    const natural = naturalSize(attributes);
+    if (!natural.width || !natural.height) return;
+    this.natural = natural;
+    this.areaWidth = this.node.clientWidth;
+    const size = fittedSize(natural.width, natural.height, this.areaWidth, window.innerHeight);
+    attributes.width = String(size.width);
+    attributes.height = String(size.height);
+    attributes.preserveAspectRatio = "xMidYMin meet";
+    this.node.dataset.fitScale = size.scale.toFixed(3);
+  }
+
+  refit() {
+    const svg = this.node.querySelector("svg");
+    if (!svg || !this.natural) return;
+    const attributes = { width: `${this.natural.width / PX_PER_PT}pt`, height: `${this.natural.height / PX_PER_PT}pt` };
+    this.fitSvg(attributes);
+    svg.setAttribute("width", attributes.width);
+    svg.setAttribute("height", attributes.height);
+  }
+
+  // d3-graphviz makes its zoom behaviour with the first picture; set it up for a page that scrolls.
+  tameZoom() {
+    const behavior = this.gv.zoomBehavior();
+    if (!behavior || this.zoomTamed === behavior) return;
+    this.zoomTamed = behavior;
+    behavior.filter(zoomFilter).wheelDelta(wheelDelta);
+    // Gestures carry the browser event; the transforms d3-graphviz itself applies on a redraw do not.
+    behavior.on("zoom.syft", (event) => {
+      if (event.sourceEvent) this.setZoomed(true);
+    });
+    this.gv.zoomSelection().on("dblclick.zoom", null);
+  }
+
+  setZoomed(zoomed) {
+    this.userZoomed = zoomed;
+    this.node.dataset.zoomed = zoomed ? "1" : "0";
+  }
+
+  /** Zoom in (`factor` > 1) or out around the middle of the picture, as the toolbar's buttons do. */
+  zoomBy(factor) {
+    const behavior = this.gv.zoomBehavior();
+    const selection = this.gv.zoomSelection();
+    if (!behavior || !selection) return;
+    selection.transition(this.zoomName).duration(ZOOM_MS).call(behavior.scaleBy, factor);
+    this.setZoomed(true);
+  }
+
+  zoomIn() {
+    this.zoomBy(ZOOM_STEP);
+  }
+
+  zoomOut() {
+    this.zoomBy(1 / ZOOM_STEP);
+  }
+
+  /** Back to the whole picture, fitted: what the reset button and a double click do. */
+  resetZoom(animated = true) {
+    if (!this.gv.zoomBehavior()) return;
+    this.gv.resetZoom(animated ? this.zoomName : undefined);
+    this.setZoomed(false);
+  }
+
+  // A reader who zoomed in keeps their view across steps, unless the new step's changes are outside
+  // it: then the whole picture comes back, so what just happened is never off screen.
+  keepChangesInView() {
+    if (!this.userZoomed) return;
+    const svg = this.node.querySelector("svg");
+    if (!svg) return;
+    const area = svg.getBoundingClientRect();
+    for (const changed of svg.querySelectorAll(CHANGED)) {
+      if (!inside(changed.getBoundingClientRect(), area)) {
+        this.resetZoom(true);
+        return;
+      }
+    }
   }
 
   /** Draw `dot`; `token` (a step index) comes back through onDrawn and onDone. */
@@ -146,6 +293,7 @@ export class Surface {
 
   destroy() {
     clearTimeout(this.watchdog);
+    this.resizeObserver?.disconnect();
     this.pending = null;
     this.onDone = () => {};
     this.onError = () => {};

@@ -137,6 +137,21 @@ function render({ model, el: host }) {
     if (steps.length) model.set("step", steps[steps.length - 1].index);
     model.save_changes();
   }
+  // A click on a folded store or collection (class sw-expandable, id "<prefix>expand:<key>") unfolds
+  // it, a click on an unfolded one folds it again: the kernel (or the saved page) draws the picture.
+  // The second click of a double click is not a toggle: a double click shows the whole picture.
+  function toggleExpanded(event) {
+    if (event.detail > 1) return;
+    const target = event.target.closest?.(".sw-expandable[id]");
+    const head = `${prefix}expand:`;
+    if (!target || !target.id.startsWith(head)) return;
+    const key = target.id.slice(head.length);
+    const keys = new Set(model.get("expanded") || []);
+    if (keys.has(key)) keys.delete(key);
+    else keys.add(key);
+    model.set("expanded", [...keys]);
+    model.save_changes();
+  }
   function chooseLanguage(event) {
     const choice = event.target.closest("[data-lang]");
     if (!choice) return;
@@ -161,6 +176,11 @@ function render({ model, el: host }) {
     goTo(target);
   });
   on(ui.live, "click", followLatest);
+  on(ui.zoomIn, "click", () => surface.zoomIn());
+  on(ui.zoomOut, "click", () => surface.zoomOut());
+  on(ui.fit, "click", () => surface.resetZoom());
+  on(ui.graph, "dblclick", () => surface.resetZoom());
+  on(ui.graph, "click", toggleExpanded);
   on(ui.save, "click", () => downloadSvg(ui.graph, `syft-step-${model.get("step")}.svg`));
   on(ui.langs, "click", chooseLanguage);
   on(ui.legend, "toggle", drawLegend);

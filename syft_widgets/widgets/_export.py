@@ -20,6 +20,8 @@ __all__ = [
     "STYLESHEET",
     "SUFFIXES",
     "check_suffix",
+    "expandable_keys",
+    "fit_svg",
     "front_end",
     "html_page",
     "render",
@@ -71,6 +73,49 @@ def render(dot: str, fmt: str) -> bytes:
             f"saving as .{fmt} needs Graphviz's `dot` program on PATH (Debian: apt-get install "
             "graphviz; conda: conda install graphviz); view.save('diagram.html') works without it"
         ) from exc
+
+
+# The static picture fits a notebook's output area and a screen, like the live view (widget.css).
+FIT_WIDTH_PX = 1300
+FIT_HEIGHT_PX = 900
+_SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def fit_svg(svg: str, max_width: float = FIT_WIDTH_PX, max_height: float = FIT_HEIGHT_PX) -> str:
+    """``svg`` from `dot` scaled down to fit ``max_width`` × ``max_height`` px, never enlarged.
+
+    Only the outer size changes: the viewBox keeps every shape, so a viewer can still zoom in, and the
+    picture also shrinks with a narrower page.
+
+    >>> fit_svg('<svg width="300pt" height="1500pt" viewBox="0 0 300 1500">')
+    '<svg width="180px" height="900px" style="max-width: 100%; height: auto" viewBox="0 0 300 1500">'
+    >>> fit_svg('<svg width="30pt" height="15pt" viewBox="0 0 30 15">')
+    '<svg width="40px" height="20px" style="max-width: 100%; height: auto" viewBox="0 0 30 15">'
+    """
+    found = _SVG_SIZE.search(svg)
+    if found is None:
+        return svg
+    width, height = (float(v) * 4 / 3 for v in found.groups())  # points to CSS pixels
+    scale = min(1.0, max_width / width, max_height / height) if width and height else 1.0
+    size = (
+        f'<svg width="{round(width * scale)}px" height="{round(height * scale)}px" '
+        'style="max-width: 100%; height: auto"'
+    )
+    return svg[: found.start()] + size + svg[found.end() :]
+
+
+_EXPANDABLE_ID = re.compile(r'id="expand:([^"]+)"')
+
+
+def expandable_keys(dot: str) -> list[str]:
+    """The keys of the stores and collections that ``dot`` (drawn without an id prefix) can unfold.
+
+    The diagram layer gives each such node the id ``expand:<key>`` (and the class ``sw-expandable``).
+
+    >>> expandable_keys('a [id="expand:store:bob" class="fold sw-expandable"] b [id="obj_7"]')
+    ['store:bob']
+    """
+    return list(dict.fromkeys(_EXPANDABLE_ID.findall(dot)))
 
 
 def static_id_prefix(model_id: str) -> str:

@@ -24,6 +24,12 @@ LABEL_MSGIDS: dict[str, str] = {
     "drawing_failed": N_("Drawing failed: {error}"),
     "loading": N_("Loading diagram…"),
     "latest": N_("Go to the latest step"),
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
+    "fit": N_("Show the whole picture"),
+    "graph_hint": N_(
+        "Drag to move the picture; Ctrl + wheel or pinch to zoom; double-click to see it whole."
+    ),
 }
 
 

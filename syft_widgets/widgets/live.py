@@ -54,6 +54,11 @@ class LiveView(anywidget.AnyWidget):
     labels = traitlets.Dict(help="The controls' words in lang, from the message catalog.").tag(sync=True)
     language_names = traitlets.Dict(help="Each language's own name, for the language toggle.").tag(sync=True)
     error = traitlets.Unicode("", help="Why drawing failed, in lang; empty when it worked.").tag(sync=True)
+    expanded = traitlets.List(
+        traitlets.Unicode(),
+        help="Keys of the stores and collections drawn unfolded ('store:bob', 'collection:ptrs'); a click "
+        "in the picture toggles one. Keys of things that need no folding are ignored.",
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -82,9 +87,9 @@ class LiveView(anywidget.AnyWidget):
         except ValueError as exc:  # the catalog's own words, as the error traitlets expects
             raise UnsupportedLanguageError(str(exc)) from None
 
-    @traitlets.observe("lang", "step", "live")
+    @traitlets.observe("lang", "step", "live", "expanded")
     def _on_view_state(self, change: dict[str, Any]) -> None:
-        # The browser moved the timeline or switched language: redraw this view only.
+        # The browser moved the timeline, switched language or unfolded a store: redraw this view only.
         if self._updating or self._closed or not hasattr(self, "_history"):
             return
         with self._hub.lock:
@@ -249,7 +254,8 @@ class LiveView(anywidget.AnyWidget):
         # Ids of its own, so the picture cannot clash with a live view on the same page.
         prefix = _export.static_id_prefix(self.model_id)
         dot = self.dot_for(self.shown_step(), self.lang, self._hub.names, id_prefix=prefix)
-        return _export.render(dot, "svg").decode("utf-8")
+        # Fitted like the live picture: a tall world must not become a page-long image.
+        return _export.fit_svg(_export.render(dot, "svg").decode("utf-8"))
 
     def _plain_text(self) -> str:
         # What the view is and what its step did, for a page that shows text only.
