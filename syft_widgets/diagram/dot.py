@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import graphviz
@@ -11,10 +12,11 @@ from ..events import MessageSent, ObjectRemoved, Step
 from ..snapshot import ObjectView, WorkerView, WorldSnapshot
 from . import style
 from .changes import Changes, step_changes
-from .fold import visible_objects
+from .collections import SMALL, CollectionPlan, PointerCollection, plan_collections
+from .fold import Fold, fold_store
 from .ids import IdAllocator, worker_slug
 from .labels import (
-    fold_label,
+    collection_label,
     ghost_label,
     join_lines,
     kind_id,
@@ -22,6 +24,7 @@ from .labels import (
     pointer_label,
     safe_text,
     spent_pointer_label,
+    summary_label,
 )
 from .legend import add_legend
 from .operations import operation_word
@@ -101,13 +104,13 @@ class _Cluster:
     dom_id: str  # the cluster's SVG id, with the view's prefix
     name: str  # the subgraph's DOT name: graphviz draws a box only for names starting "cluster"
     anchor: str
-    shown: list[ObjectView]
-    hidden: int
+    fold: Fold  # what the store draws, and the summary of what it does not
     local_ids: frozenset[int]  # ids of the worker's own pointers (WorkerView.pointers)
     node_of: dict[int, str] = field(default_factory=dict)  # object id -> node id, for shown objects
     ghosts: list[tuple[str, ObjectRemoved]] = field(default_factory=list)  # (node id, removal)
     ghost_of: dict[int, str] = field(default_factory=dict)  # removed object id -> its ghost's node
-    fold: str | None = None
+    summary: str | None = None  # the summary node of a folded store (or the handle that folds it again)
+    expanded: bool = False  # a store above the limit drawn in full because the learner asked
     dangling: list[tuple[str, str]] = field(default_factory=list)  # (node id, label)
 
 
@@ -122,14 +125,19 @@ class _Drawing:
         names: Mapping[int, str] | None,
         limit: int,
         id_prefix: str,
+        collections: Sequence[PointerCollection] = (),
+        expanded: Collection[str] = (),
     ) -> None:
         self.snapshot = snapshot
         self.step = step
         self.changes: Changes = step_changes(step)
         self.failed = step is not None and step.failed
         self._ = translator(lang)
-        self.names = names or {}
+        self.names: Mapping[int, str] = names or {}
         self.limit = limit
+        self.collections = collections
+        self.expanded = frozenset(expanded)
+        self.collection_plans: list[tuple[str, CollectionPlan]] = []  # (node id, plan)
         self.lang = lang
         self.ids = IdAllocator(id_prefix)
         self.clusters: dict[str, _Cluster] = {}
@@ -150,28 +158,42 @@ class _Drawing:
         touched: dict[str, set[int]] = {}
         for w, obj_id in self.changes.added | self.changes.changed | self.changes.moved:
             touched.setdefault(w, set()).add(obj_id)
+        # Objects the drawn pointers aim at, by worker: a store shows them before its newest objects.
+        wanted: dict[str, set[int]] = {}
         for worker in self.snapshot.workers:
             slug = worker_slug(worker.id)
-            items = [*worker.objects, *_one_per_id(worker.pointers)] if worker.pointers else worker.objects
-            shown, hidden = visible_objects(items, self.limit, touched.get(worker.id, ()))
+            pointers = _one_per_id(worker.pointers) if worker.pointers else []
+            keep = touched.get(worker.id, set())
+            if pointers and self.collections and worker.kind == "local":
+                pointers, keep = self._fold_collections(pointers, keep)
+            items = [*worker.objects, *pointers] if pointers else worker.objects
+            expanded = f"store:{slug}" in self.expanded
+            limit = max(self.limit, len(items)) if expanded else self.limit
+            aimed_at = wanted.get(worker.id, set())
+            if pointers:  # the learner's named pointers come first among the local ones
+                aimed_at = aimed_at | {p.id for p in pointers if p.id in self.names}
+            fold = fold_store(items, limit, keep, aimed_at)
+            for o in fold.shown:
+                if o.kind == "pointer" and o.location is not None and o.id_at_location is not None:
+                    wanted.setdefault(o.location, set()).add(o.id_at_location)
             local_ids = frozenset(p.id for p in worker.pointers)
             dom_id = self.ids.take(f"cluster_{slug}")
             name = "cluster_" + self.ids.prefix + dom_id[len(self.ids.prefix) + len("cluster_") :]
             self.clusters[worker.id] = _Cluster(
-                worker, dom_id, name, self.ids.take(f"anchor_{slug}"), shown, hidden, local_ids
+                worker, dom_id, name, self.ids.take(f"anchor_{slug}"), fold, local_ids
             )
+            if fold.hidden or (expanded and len(items) > self.limit):
+                self.clusters[worker.id].summary = self.ids.take(f"expand_store_{slug}")
+                self.clusters[worker.id].expanded = not fold.hidden
         # Stored objects claim the plain ``obj_<id>`` first, then local pointers: when the same id
         # lives in two places (a pointer sent on keeps its id), the stored one keeps the stable id.
         for stored_pass in (True, False):
             for c in self.clusters.values():
                 slug = worker_slug(c.worker.id)
-                for obj in c.shown:
+                for obj in c.fold.shown:
                     if (obj.id in c.local_ids) == stored_pass or obj.id in c.node_of:
                         continue
                     c.node_of[obj.id] = self.ids.take(f"obj_{obj.id}", f"obj_{obj.id}_{slug}")
-        for c in self.clusters.values():
-            if c.hidden:
-                c.fold = self.ids.take(f"more_{worker_slug(c.worker.id)}")
         # Ghosts of what the step removed: a spent pointer's arrow ends at the ghost of what it fetched.
         for ghost in self.changes.removed:
             gc = self.clusters.get(ghost.worker)
@@ -184,6 +206,30 @@ class _Drawing:
         for m in self.snapshot.modules:
             self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
 
+    def _fold_collections(
+        self, pointers: list[ObjectView], touched: set[int]
+    ) -> tuple[list[ObjectView], set[int]]:
+        """The local pointers left to draw once the learner's collections are folded, and those to keep.
+
+        Kept are the pointers the step touched and those of an expanded collection: unfolding ``ptrs``
+        shows all of its pointers even when that makes ``me``'s box larger than the limit.
+        """
+        # A pointer whose target the step just stored or moved is part of the step: drawn on its own.
+        targets = self.changes.added | self.changes.moved | self.changes.changed
+        touched = touched | {p.id for p in pointers if (p.location, p.id_at_location) in targets}
+        plans, folded, member_names = plan_collections(
+            self.collections, pointers, self.names, touched, self.expanded
+        )
+        self.names = {**member_names, **self.names}  # a variable of its own names a pointer first
+        keep = set(touched)
+        for plan in plans:
+            if plan.folded or plan.pointers > SMALL:  # an expanded collection keeps its node
+                node = self.ids.take(f"collection_{worker_slug(plan.collection.name)}")
+                self.collection_plans.append((node, plan))
+            if not plan.folded:
+                keep.update(plan.drawn)
+        return ([p for p in pointers if p.id not in folded] if folded else pointers), keep
+
     # ---- writing --------------------------------------------------------------------------------
 
     def draw(self, legend: bool) -> str:
@@ -194,6 +240,7 @@ class _Drawing:
             self._draw_cluster(c, local=c is local)
         for tail, head, attrs in pointer_edges:
             self.graph.edge(tail, head, **attrs)
+        self._draw_bundles()
         if local is not None:
             self._draw_module_edges(local)
         self._draw_messages()
@@ -224,7 +271,7 @@ class _Drawing:
             sub.attr(id=c.dom_id, label=label, **attrs)
             sub.node(c.anchor, id=c.anchor, **style.ANCHOR)
             drawn: set[str] = set()
-            for obj in c.shown:
+            for obj in c.fold.shown:
                 node = c.node_of[obj.id]
                 if node in drawn:  # the same id twice in one store: draw it once
                     continue
@@ -238,12 +285,14 @@ class _Drawing:
                     **_with_change(ghost.kind, "removed"),
                     **{"class": f"{ghost.kind} removed"},
                 )
-            if c.fold:
-                label = fold_label(c.hidden, _, self.lang)
-                sub.node(c.fold, label=label, id=c.fold, **style.FOLD, **{"class": "fold"})
+            if c.summary:
+                self._draw_summary(sub, c)
+                _grid(sub, [*[c.node_of[o.id] for o in c.fold.shown], c.summary], c.summary)
             for node, text in c.dangling:
                 sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
             if local:
+                for node, plan in self.collection_plans:
+                    self._draw_collection(sub, node, plan)
                 for m in self.snapshot.modules:
                     node = self.module_nodes[m.id]
                     lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]
@@ -252,6 +301,59 @@ class _Drawing:
                     sub.node(
                         node, label=join_lines(lines), id=node, **style.KIND["module"], **{"class": "module"}
                     )
+
+    def _draw_summary(self, sub: graphviz.Digraph, c: _Cluster) -> None:
+        # The summary of a folded store, or the handle that folds an expanded one again: the front end
+        # finds it by its id (expand:store:<worker>) and class (sw-expandable); docs/diagram.md.
+        _ = self._
+        if c.expanded:
+            label, tip, classes = safe_text(_("show fewer")), _("click to show fewer"), "sw-expanded"
+        else:
+            label, tip, classes = summary_label(c.fold.groups, self.lang), _("click to show all"), ""
+        sub.node(
+            c.summary,
+            label=label,
+            id=self._expand_id(f"store:{worker_slug(c.worker.id)}"),
+            tooltip=safe_text(tip),
+            **style.FOLD,
+            **{"class": f"fold sw-expandable {classes}".strip()},
+        )
+
+    def _draw_collection(self, sub: graphviz.Digraph, node: str, plan: CollectionPlan) -> None:
+        c = plan.collection
+        label = collection_label(c.name, c.kind, c.length, plan.pointers, self.lang)
+        tip = self._("click to show all") if plan.folded else self._("click to show fewer")
+        classes = "collection sw-expandable" + ("" if plan.folded else " sw-expanded")
+        sub.node(
+            node,
+            label=label,
+            id=self._expand_id(c.key),
+            tooltip=safe_text(tip),
+            **style.COLLECTION,
+            **{"class": classes},
+        )
+
+    def _draw_bundles(self) -> None:
+        # One arrow per worker a folded collection points into, labelled with how many pointers.
+        for node, plan in self.collection_plans:
+            if not plan.folded:
+                continue
+            slug = worker_slug(plan.collection.name)
+            for worker_id, count in plan.targets.items():
+                attrs = {
+                    "id": f"{self.ids.prefix}bundle_{slug}_{worker_slug(worker_id)}",
+                    "label": "×" + format_number(count, self.lang),
+                    **style.BUNDLE,
+                    "class": "bundle",
+                }
+                target = self.clusters.get(worker_id)
+                if target is not None:
+                    attrs["lhead"] = target.name
+                self.graph.edge(node, self._worker_anchor(worker_id), **attrs)
+
+    def _expand_id(self, key: str) -> str:
+        """The SVG id the front end finds an expandable node by: ``<id_prefix>expand:<key>``."""
+        return f"{self.ids.prefix}expand:{key}"
 
     def _draw_object(
         self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
@@ -274,7 +376,7 @@ class _Drawing:
 
     def _pointer_edges(self, c: _Cluster) -> list[tuple[str, str, dict[str, str]]]:
         edges = []
-        for obj in c.shown:
+        for obj in c.fold.shown:
             if obj.kind != "pointer" or obj.location is None or obj.id_at_location is None:
                 continue
             tail = c.node_of.get(obj.id)
@@ -311,8 +413,8 @@ class _Drawing:
         node = c.node_of.get(obj_id)
         if node is not None:
             return node
-        if c.fold and obj_id in self._ids_in(c.worker):
-            return c.fold  # the target exists but is folded away: point at the "… and N more" note
+        if c.summary and not c.expanded and obj_id in self._ids_in(c.worker):
+            return c.summary  # the target exists but is folded away: point at the store's summary
         return None
 
     def _ids_in(self, worker: WorkerView) -> frozenset[int]:
@@ -391,6 +493,20 @@ class _Drawing:
         return self._outside_nodes[worker_id]
 
 
+# A summarised store is drawn in rows of at least this many nodes, not one tall column: four
+# workers' stores side by side in a column of boxes then fit a screen (about 1300 × 900 px).
+GRID_COLUMNS = 4
+
+
+def _grid(sub: graphviz.Digraph, nodes: list[str], owner: str) -> None:
+    """Lay ``nodes`` out in rows: invisible edges chain each row from left to right (rankdir LR)."""
+    nodes = list(dict.fromkeys(nodes))  # one id may be shown twice (a stored object and a pointer)
+    columns = max(GRID_COLUMNS, math.isqrt(len(nodes) - 1) + 1)
+    for i in range(1, len(nodes)):
+        if i % columns:
+            sub.edge(nodes[i - 1], nodes[i], id=f"{owner}_row_{i}", style="invis")
+
+
 def _one_per_id(pointers: tuple[ObjectView, ...]) -> list[ObjectView]:
     """The local pointers with one view per pointer id, a live one where there is one.
 
@@ -432,18 +548,34 @@ def to_dot(
     step: Step | None = None,
     lang: str = "en",
     names: Mapping[int, str] | None = None,
-    max_objects_per_worker: int = 40,
+    collections: Sequence[PointerCollection] = (),
+    expanded: Collection[str] = (),
+    max_objects_per_worker: int = 8,
     id_prefix: str = "",
     legend: bool = True,
 ) -> str:
     """DOT text for ``snapshot``: one cluster per worker, highlights and messages of ``step``.
 
-    ``names`` maps local pointer ids to the learner's variable names; ``id_prefix`` keeps the SVG
-    ids of several views on one page apart. Stores above ``max_objects_per_worker`` are folded.
+    ``names`` maps local pointer ids to the learner's variable names; ``collections`` are the
+    learner's lists, tuples and dicts of pointers, each folded into one node. ``id_prefix`` keeps
+    the SVG ids of several views on one page apart. Stores above ``max_objects_per_worker`` are
+    summarised. ``expanded`` holds the keys (``store:bob``, ``collection:ptrs``) of what the learner
+    unfolded; each expandable node has the id ``<id_prefix>expand:<key>`` and the class
+    ``sw-expandable`` (docs/diagram.md, "Folding").
 
     >>> from syft_widgets.snapshot import WorkerView, WorldSnapshot
     >>> world = WorldSnapshot((WorkerView("me", "local", True, ()), WorkerView("bob", "virtual", True, ())))
     >>> to_dot(world, legend=False).splitlines()[0]
     'digraph world {'
     """
-    return _Drawing(snapshot, step, lang, names, max_objects_per_worker, id_prefix).draw(legend)
+    drawing = _Drawing(
+        snapshot,
+        step,
+        lang,
+        names,
+        max_objects_per_worker,
+        id_prefix,
+        collections=collections,
+        expanded=expanded,
+    )
+    return drawing.draw(legend)

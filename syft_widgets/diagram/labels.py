@@ -6,10 +6,12 @@ import html
 from collections.abc import Callable, Sequence
 
 from ..snapshot import ObjectView
-from .words import N_, format_number
+from .fold import Group
+from .words import N_, format_number, plural_translator, translator
 
 __all__ = [
     "MAX_TEXT",
+    "collection_label",
     "fold_label",
     "ghost_label",
     "join_lines",
@@ -19,6 +21,7 @@ __all__ = [
     "safe_text",
     "shape_text",
     "spent_pointer_label",
+    "summary_label",
 ]
 
 MAX_TEXT = 40
@@ -115,6 +118,56 @@ def fold_label(hidden: int, _: Callable[[str], str], lang: str = "en") -> str:
     '… আরও ৫টি'
     """
     return safe_text("… " + _("and {count} more").format(count=format_number(hidden, lang)))
+
+
+# The largest groups get a line each in a store's summary; the rest are counted on one last line.
+SUMMARY_LINES = 4
+
+
+def summary_label(groups: Sequence[tuple[Group, int]], lang: str = "en") -> str:
+    r"""A folded store's summary: one line per kind, shape and dtype, largest first.
+
+    >>> groups = [(("tensor", (2,), "int64"), 48), (("pointer", (), ""), 3)]
+    >>> summary_label(groups)
+    '48 more tensors · 2 · int64\\n3 more pointers'
+    >>> summary_label(groups, "bn")
+    'আরও ৪৮টি টেন্সর · ২ · int64\\nআরও ৩টি পয়েন্টার'
+    """
+    _ = translator(lang)
+    ngettext = plural_translator(lang)
+    lines = []
+    for (kind, shape, dtype), count in groups[:SUMMARY_LINES]:
+        n = format_number(count, lang)
+        if kind == "pointer":
+            lines.append(ngettext("{count} more pointer", "{count} more pointers", count).format(count=n))
+            continue
+        if kind == "parameter":
+            text = ngettext("{count} more parameter", "{count} more parameters", count)
+        else:
+            text = ngettext("{count} more tensor", "{count} more tensors", count)
+        view = ObjectView(0, "tensor", "", shape, dtype)
+        lines.append(f"{text.format(count=n)} · {shape_text(view, _, lang)}")
+    rest = sum(count for _group, count in groups[SUMMARY_LINES:])
+    if rest:
+        lines.append(fold_label(rest, _, lang))
+    return join_lines(lines)
+
+
+def collection_label(name: str, kind: str, length: int, pointers: int, lang: str = "en") -> str:
+    r"""A folded collection: the learner's variable, what it is, and how many pointers it holds.
+
+    >>> collection_label("ptrs", "list", 200, 200)
+    'ptrs\\nlist of 200\\n200 pointers'
+    >>> collection_label("datasets", "list", 2, 4, "bn")
+    'datasets\\nlist (২টি)\\n৪টি পয়েন্টার'
+    """
+    _ = translator(lang)
+    ngettext = plural_translator(lang)
+    what = _("{kind} of {count}").format(kind=safe_text(kind), count=format_number(length, lang))
+    count = ngettext("{count} pointer", "{count} pointers", pointers).format(
+        count=format_number(pointers, lang)
+    )
+    return join_lines([safe_text(name), what, count])
 
 
 def ghost_label(obj_id: int, kind_word: str, _: Callable[[str], str]) -> str:

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 __all__ = [
     "ANCHOR",
+    "BUNDLE",
     "CHANGE",
     "CHANGE_STYLE",
     "CLUSTER",
+    "COLLECTION",
     "DANGLING",
     "DANGLING_EDGE",
     "EDGE",
@@ -91,3 +93,13 @@ MESSAGE: Attrs = {
 MODULE_PARAM: Attrs = {"color": "#3c763d", "style": "dotted", "arrowhead": "odot"}
 ANCHOR: Attrs = {"shape": "point", "style": "invis", "width": "0.01", "height": "0.01", "label": ""}
 FOLD: Attrs = {"shape": "note", "style": "filled", "fillcolor": "#ffffff", "color": "#9aa5b1"}
+# A learner's list of pointers, folded: a folder in the pointers' blue; its arrows are the pointers'
+# arrows bundled, one per worker, drawn thicker.
+COLLECTION: Attrs = {
+    "shape": "folder",
+    "style": "filled",
+    "fillcolor": "#d8e9fb",
+    "color": "#3b6ea8",
+    "penwidth": "2",
+}
+BUNDLE: Attrs = {"color": "#3b6ea8", "fontcolor": "#3b6ea8", "penwidth": "2.5", "arrowhead": "normal"}

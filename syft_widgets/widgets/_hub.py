@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ..diagram.collections import PointerCollection
 from ..events import EventBus, Step
+from ..pointers import PointerTensor
 from ..snapshot import WorldSnapshot
 from ._drawing import pointer_names
 from ._outcache import without_cache_only_pointers
 from ._throttle import Throttle
 from .history import DEFAULT_CAPACITY, StepHistory
 
-__all__ = ["LiveHub", "View", "World", "hub_for", "on_cell_end"]
+__all__ = ["LiveHub", "View", "World", "hub_for", "on_cell_end", "pointer_collections"]
 
 
 class World(Protocol):
@@ -57,6 +60,7 @@ class LiveHub:
         self._unsubscribe: Any = None
         self._timer: threading.Timer | None = None
         self._last_names: dict[int, str] | None = None
+        self._last_collections: tuple[PointerCollection, ...] = ()
         # Pushes come from the learner's thread and from the trailing timer; never both at once.
         self.lock = threading.RLock()
 
@@ -115,7 +119,7 @@ class LiveHub:
         with self.lock:
             self.world.flush_steps()
             names = self._names()
-            if self.dirty or names != self._last_names:
+            if self.dirty or names != self._last_names or self._collections() != self._last_collections:
                 self.push(names=names)
 
     def push(self, names: dict[int, str] | None = None) -> None:
@@ -124,6 +128,7 @@ class LiveHub:
             self._cancel_timer()
             names = self._names() if names is None else names
             self._last_names = names
+            self._last_collections = self._collections()
             for view in tuple(self.views):
                 view.refresh(names)
             self.throttle.mark()
@@ -134,6 +139,11 @@ class LiveHub:
     def names(self) -> dict[int, str]:
         """The variable names used by the last push."""
         return dict(self._last_names or {})
+
+    @property
+    def collections(self) -> tuple[PointerCollection, ...]:
+        """The learner's lists, tuples and dicts of pointers, as of the last push (drawn folded)."""
+        return self._last_collections
 
     def _trailing_push(self) -> None:
         # This runs on a timer thread: it only draws what is recorded. Closing the core's batch of
@@ -152,6 +162,66 @@ class LiveHub:
     def _names() -> dict[int, str]:
         ip = _ipython()
         return pointer_names(getattr(ip, "user_ns", None))
+
+    @staticmethod
+    def _collections() -> tuple[PointerCollection, ...]:
+        ip = _ipython()
+        return pointer_collections(getattr(ip, "user_ns", None), getattr(ip, "user_ns_hidden", None))
+
+
+# How deep nested containers are searched (Part 4's list of (data, target) tuples is two deep), and
+# how many items of a container are looked at before one without pointers is given up: a list of a
+# million numbers must not slow every cell down.
+_DEPTH = 3
+_PROBE = 16
+
+
+def pointer_collections(
+    user_ns: Mapping[str, Any] | None,
+    hidden: Mapping[str, Any] | None = None,
+    pointer_type: type = PointerTensor,
+) -> tuple[PointerCollection, ...]:
+    """The learner's variables that hold a list, tuple or dict with pointers inside, in namespace order.
+
+    ``hidden`` is IPython's ``user_ns_hidden``: what the shell put there itself (``Out``, ``In``) is
+    not the learner's, unless the learner rebound the name. Names starting with ``_`` are skipped,
+    as for ``pointer_names``.
+    """
+    if user_ns is None:
+        return ()
+    hidden = hidden or {}
+    found: list[PointerCollection] = []
+    # A copy of the items: the learner's namespace may change under a background push.
+    for name, value in list(user_ns.items()):
+        if name.startswith("_") or not isinstance(value, list | tuple | dict):
+            continue
+        if name in hidden and hidden[name] is value:
+            continue
+        members: list[tuple[str, int]] = []
+        _collect(value, "", pointer_type, members, _DEPTH)
+        if members:
+            kind = "dict" if isinstance(value, dict) else "tuple" if isinstance(value, tuple) else "list"
+            found.append(PointerCollection(name, kind, len(value), tuple(members)))
+    return tuple(found)
+
+
+def _collect(value: Any, path: str, pointer_type: type, out: list[tuple[str, int]], depth: int) -> None:
+    """Append ``(path, pointer id)`` for every pointer in ``value``, nested containers included."""
+    is_dict = isinstance(value, dict)
+    before = len(out)
+    try:
+        for i, (key, item) in enumerate(value.items() if is_dict else enumerate(value)):
+            if i == _PROBE and len(out) == before:
+                return  # no pointer among the first items: a collection of something else
+            here = f"{path}[{key!r}]" if is_dict else f"{path}[{key}]"
+            if isinstance(item, pointer_type):
+                pid = getattr(item, "id", None)
+                if isinstance(pid, int):
+                    out.append((here, pid))
+            elif depth > 1 and isinstance(item, list | tuple | dict):
+                _collect(item, here, pointer_type, out, depth - 1)
+    except RuntimeError:  # the learner's thread changed a dict under a background push: next push
+        return
 
 
 def hub_for(world: World) -> LiveHub:
