@@ -143,6 +143,9 @@ StepOp = Literal[
     "worker",
     "batch",
     "internal",
+    "share",  # syft_widgets.encrypted: a value split into shares
+    "reconstruct",  # .get() of a shared value: its shares come home and add up
+    "shared_op",  # an operation on shared values (its func says which)
 ]
 
 
@@ -164,7 +167,8 @@ class Step:
     torch function), ``module`` (module_call: ``Linear(2 → 1)``; send_module and friends: the
     class), ``inputs`` (module_call: ids of its pointer arguments where the data is),
     ``optimizer`` and ``count`` (the optimizer's class and how many parameters it holds there),
-    and for a batch ``count`` and ``ops`` (see ``world.batch_key``).
+    and for a batch ``count`` and ``ops`` (see ``world.batch_key``). The encrypted ops "share",
+    "reconstruct" and "shared_op" and their detail keys are described in ``docs/encrypted.md``.
 
     ``error`` is set when the step failed: the exception still reached the learner, and the
     snapshot shows what the stores hold (a failed command changes none).

@@ -9,6 +9,7 @@ import torch
 
 from . import torch_steps
 from ._ids import new_id, set_tensor_id, tensor_id
+from .encrypted.methods import install as install_encrypted_methods
 from .errors import NotAPointerError
 from .modules import install_module_methods
 from .verbs import tensor_send
@@ -32,6 +33,7 @@ class TorchHook:
             self.local_worker = WORLD.local_worker
             return
         _install_tensor_methods()
+        install_encrypted_methods()  # share, fix_precision, float_precision (Parts 9, 10)
         install_module_methods()
         torch_steps.install()
         me = local_worker or VirtualWorker(self, id="me", is_client_worker=True)

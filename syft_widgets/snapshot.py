@@ -6,7 +6,7 @@ A snapshot never references a tensor, so keeping thousands of them keeps no tens
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from typing import Literal
 
@@ -16,6 +16,7 @@ __all__ = [
     "ModuleView",
     "ObjectKind",
     "ObjectView",
+    "ShareTag",
     "WorkerView",
     "WorldSnapshot",
     "dtype_name",
@@ -25,6 +26,21 @@ __all__ = [
 ]
 
 ObjectKind = Literal["tensor", "parameter", "pointer"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShareTag:
+    """Marks a stored tensor as one additive share of a secret (see ``syft_widgets.encrypted``).
+
+    ``secret`` is the same on every share of one secret (a diagram groups them by it); ``index`` is
+    this share's place among ``holders``, the ids of every worker holding a share of it.
+    """
+
+    secret: int
+    index: int
+    holders: tuple[str, ...]
+    crypto_provider: str | None = None
+
 
 _PREVIEW_ITEMS = 6
 
@@ -36,6 +52,8 @@ class ObjectView:
     For a pointer, ``location`` and ``id_at_location`` say where it points; ``point_to_attr`` is set
     for attribute pointers such as ``x.grad``. ``spent`` marks a local pointer that ``.get()`` used up
     in the step of this snapshot: it is drawn once, faded, and is gone from later snapshots.
+    ``share`` is set on a share of a secret; ``precision`` on a fixed-point value (its fractional
+    decimal digits): both come from ``syft_widgets.encrypted``.
     """
 
     id: int
@@ -48,6 +66,8 @@ class ObjectView:
     id_at_location: int | None = None
     point_to_attr: str | None = None
     spent: bool = False
+    share: ShareTag | None = None
+    precision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +193,9 @@ def view_of(
             return found[2]
     kind: ObjectKind = "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
     view = ObjectView(obj_id, kind, preview(obj), tuple(obj.shape), dtype_name(obj.dtype), obj.requires_grad)
+    marks = obj.__dict__  # syft_widgets.encrypted marks shares and fixed-point values here
+    if marks:
+        view = replace(view, share=marks.get("share_tag"), precision=marks.get("precision_fractional"))
     if cache is not None:
         cache[obj_id] = (id(obj), version, view)
     return view

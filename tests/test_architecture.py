@@ -123,7 +123,7 @@ def _layer(module: str) -> str:
     return "core"
 
 
-LAYERS = ["core", "federated", "diagram", "widgets", "ray"]
+LAYERS = ["core", "federated", "diagram", "widgets", "ray", "encrypted"]
 
 
 @pytest.mark.parametrize("layer", LAYERS)

@@ -1,0 +1,148 @@
+"""Fixed-point numbers in the 64-bit ring: ``t.fix_precision()`` and ``.float_precision()``.
+
+A float v is encoded as the integer trunc(v · base^precision), PySyft 0.2's rule (base 10, 3
+fractional digits, truncation toward zero): 0.0019 → 1, -1.25 → -1250, 3 → 3000. Sums of encodings
+are exact; a product carries the scale twice and is divided by it once (see :mod:`.beaver`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .errors import FixedPrecisionOverflowError, PrecisionMismatchError
+
+__all__ = ["BASE", "PRECISION", "FixedPrecisionTensor", "decode", "encode", "encode_number", "scale_of"]
+
+BASE = 10
+PRECISION = 3
+# Encodings must stay well inside int64 so that sums and products of a few of them do not wrap
+# around unnoticed; beyond this, encoding refuses (PySyft 0.2.9 wrapped silently).
+_LIMIT = 2.0**62
+
+
+def scale_of(base: int, precision: int) -> int:
+    """The factor between a number and its encoding: ``scale_of(10, 3) == 1000``."""
+    return int(base) ** int(precision)
+
+
+def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> torch.Tensor:
+    """The int64 encoding of ``t`` (truncated toward zero).
+
+    >>> encode(torch.tensor([0.5, -1.25, 0.0019, -0.0019]))
+    tensor([  500, -1250,     1,    -1])
+    """
+    data = t.detach()
+    if data.dtype == torch.bool:
+        data = data.long()
+    scale = scale_of(base, precision)
+    if data.is_floating_point():
+        scaled = data * scale
+        too_big = ~torch.isfinite(scaled) | (scaled.double().abs() >= _LIMIT)
+    else:
+        scaled = data.long()
+        too_big = scaled.double().abs() * scale >= _LIMIT
+        scaled = scaled * scale
+    if bool(too_big.any()):
+        worst = data[too_big].reshape(-1)[0].item()
+        raise FixedPrecisionOverflowError(
+            f"{worst!r} is too large for fix_precision(base={base}, precision_fractional={precision}): "
+            f"its encoding must stay below 2**62 in absolute value (so |value| < {_LIMIT / scale:.3g}). "
+            "Scale the data down first, or use fewer fractional digits: "
+            "x.fix_precision(precision_fractional=2)."
+        )
+    return scaled.long()
+
+
+def encode_number(value: float, base: int = BASE, precision: int = PRECISION) -> int:
+    """One Python number's encoding (for public constants such as ``x + 0.5``)."""
+    return int(encode(torch.tensor([value], dtype=torch.float64), base, precision).item())
+
+
+def decode(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> torch.Tensor:
+    """Floats (float32) from an encoding, as PySyft's ``float_precision()``.
+
+    >>> decode(torch.tensor([500, -1250]))
+    tensor([ 0.5000, -1.2500])
+    """
+    plain = encoded.as_subclass(torch.Tensor) if type(encoded) is not torch.Tensor else encoded
+    return plain.to(torch.float32) / scale_of(base, precision)
+
+
+# torch functions after which a fixed-point tensor is still the same encoding (moved, not computed)
+_KEEPS_ENCODING = frozenset(
+    {
+        torch.Tensor.clone, torch.Tensor.detach, torch.Tensor.__getitem__, torch.Tensor.view,
+        torch.Tensor.reshape, torch.Tensor.t, torch.Tensor.flatten, torch.Tensor.squeeze,
+        torch.Tensor.unsqueeze, torch.Tensor.sum, torch.Tensor.neg, torch.Tensor.__neg__,
+        torch.clone, torch.reshape, torch.t, torch.sum, torch.neg,
+    }
+)  # fmt: skip
+_ADDS = frozenset({torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__, torch.add})
+_SUBS = frozenset({torch.Tensor.sub, torch.Tensor.__sub__, torch.sub})
+
+
+class FixedPrecisionTensor(torch.Tensor):
+    """A tensor of fixed-point encodings (int64), printed as PySyft printed it.
+
+    ``base`` and ``precision_fractional`` say how it was encoded. ``.float_precision()`` decodes.
+    Sums and differences of two encodings stay encodings; anything else gives plain int64 tensors.
+    """
+
+    @staticmethod
+    def of(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> FixedPrecisionTensor:
+        plain = encoded.as_subclass(torch.Tensor) if type(encoded) is not torch.Tensor else encoded
+        fpt: Any = plain.as_subclass(FixedPrecisionTensor)
+        # In the instance dict: snapshot.view_of reads precision_fractional there for diagrams.
+        fpt.__dict__["base"] = int(base)
+        fpt.__dict__["precision_fractional"] = int(precision)
+        return fpt
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        first = next(a for a in args if isinstance(a, FixedPrecisionTensor))
+        base, precision = first.base, first.precision_fractional
+        if func in _ADDS or func in _SUBS:
+            _check_same_encoding(args)
+        with torch._C.DisableTorchFunctionSubclass():
+            result = func(*args, **(kwargs or {}))
+        if func in _KEEPS_ENCODING or func in _ADDS or func in _SUBS:
+            return FixedPrecisionTensor.of(result, base, precision)
+        return result
+
+    @property
+    def base(self) -> int:
+        return int(self.__dict__.get("base", BASE))
+
+    @property
+    def precision_fractional(self) -> int:
+        return int(self.__dict__.get("precision_fractional", PRECISION))
+
+    def float_precision(self) -> torch.Tensor:
+        """The floats this encodes (float32)."""
+        return decode(self, self.base, self.precision_fractional)
+
+    float_prec = float_precision
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:  # type: ignore[override]
+        return "(Wrapper)>FixedPrecisionTensor>" + repr(self.as_subclass(torch.Tensor))
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (
+            FixedPrecisionTensor.of,
+            (self.as_subclass(torch.Tensor), self.base, self.precision_fractional),
+        )
+
+
+def _check_same_encoding(args: tuple) -> None:
+
+    encodings = {(a.base, a.precision_fractional) for a in args if isinstance(a, FixedPrecisionTensor)}
+    plain = [a for a in args if isinstance(a, torch.Tensor) and not isinstance(a, FixedPrecisionTensor)]
+    if len(encodings) > 1 or plain or any(isinstance(a, float) for a in args):
+        raise PrecisionMismatchError(
+            "Adding a fixed-point tensor to a plain number or tensor, or to another encoding, would mix "
+            "scales. Encode both the same way first: y.fix_precision()."
+        )

@@ -1,0 +1,132 @@
+"""The methods ``sy.TorchHook(torch)`` adds for encrypted programs: ``share``, ``fix_precision``, ...
+
+On a local tensor they work here; on a pointer they ask the worker holding the data (Part 10:
+``ptr.fix_precision().share(bob, alice, crypto_provider=james).get()``). ``SharedTensor`` and
+``FixedPrecisionTensor`` define their own versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .. import interrupts
+from .._ids import new_id
+from ..pointers import make_pointer
+from ..workers import BaseWorker
+from ..world import WORLD
+from .errors import MixedSharedError, PrecisionMismatchError
+from .fixed_precision import BASE, PRECISION, FixedPrecisionTensor, encode
+from .messages import RunProtocol, send
+from .shared_tensor import SharedTensor
+from .sharing import check_workers, share_here, share_there
+
+__all__ = ["RemoteShared", "install"]
+
+
+def tensor_share(
+    self: torch.Tensor, *workers: Any, crypto_provider: Any = None, protocol: str = "snn", **_: Any
+) -> Any:
+    """Split this tensor into additive shares, one per worker (``x.share(bob, alice, crypto_provider=cp)``).
+
+    ``protocol`` ("snn" or "fss") is accepted as in PySyft 0.2 and changes nothing: comparisons here
+    always use the dealer-assisted protocol of ``comparison.py``.
+    """
+    holders, provider = check_workers(workers, crypto_provider)
+    if getattr(self, "is_pointer", False):
+        self._check_usable("share")  # type: ignore[attr-defined]
+        secret, pointers, precision = share_there(self, holders, provider)
+        shared = SharedTensor.make(pointers, holders, provider, precision, secret, tuple(self.shape))
+        return RemoteShared(shared, self.location)  # type: ignore[attr-defined]
+    precision = self.precision_fractional if isinstance(self, FixedPrecisionTensor) else None
+    base = self.base if isinstance(self, FixedPrecisionTensor) else BASE
+    secret, pointers = share_here(self, holders, provider, precision)
+    return SharedTensor.make(pointers, holders, provider, precision, secret, tuple(self.shape), base)
+
+
+def tensor_fix_precision(
+    self: torch.Tensor, base: int = BASE, precision_fractional: int = PRECISION, **_: Any
+) -> Any:
+    """Fixed-point encoding (base 10, 3 fractional digits, truncated toward zero, as PySyft 0.2)."""
+    if isinstance(self, FixedPrecisionTensor):
+        raise PrecisionMismatchError("This tensor is already fixed-point; use it as it is.")
+    if getattr(self, "is_pointer", False):
+        return _remote(self, "fix_precision", (base, precision_fractional))
+    return FixedPrecisionTensor.of(encode(self, base, precision_fractional), base, precision_fractional)
+
+
+def tensor_float_precision(self: torch.Tensor) -> Any:
+    """Decode a fixed-point tensor (here, or on the worker a pointer points to)."""
+    if getattr(self, "is_pointer", False):
+        return _remote(self, "float_precision", ())
+    raise MixedSharedError(
+        f"float_precision() decodes a fixed-point tensor; this is a plain {self.dtype} tensor. "
+        "Encode one with x.fix_precision()."
+    )
+
+
+def tensor_encrypt(self: torch.Tensor, workers: Any = (), crypto_provider: Any = None, **kwargs: Any) -> Any:
+    """``fix_precision()`` then ``share(*workers, crypto_provider=...)`` (PySyft 0.2's ``encrypt``)."""
+    encoded = self if self.dtype in (torch.int64, torch.int32, torch.bool) else tensor_fix_precision(self)
+    return tensor_share(encoded, *workers, crypto_provider=crypto_provider)
+
+
+def _remote(pointer: Any, step: str, args: tuple) -> Any:
+    pointer._check_usable(step)
+    me, location = pointer.owner, pointer.location
+    return_id = new_id()
+    with interrupts.Held(), WORLD.step("command", func=step, holder=str(location.id)):
+        stored = send(me, RunProtocol(step, return_id, (pointer._ref, *args)), location)
+        return make_pointer(me, location, stored.obj_id, stored.meta)
+
+
+class RemoteShared:
+    """A shared value its owner made (``ptr.share(...)`` in Part 10); ``.get()`` brings it to ``me``.
+
+    The shares are already on their holders; what ``.get()`` brings is the shared value itself (its
+    pointers to the shares), never the secret.
+    """
+
+    def __init__(self, shared: SharedTensor, owner: Any) -> None:
+        self._shared: SharedTensor | None = shared
+        self.location = owner
+
+    def get(self) -> SharedTensor:
+        shared = self._shared
+        if shared is None:
+            raise MixedSharedError(
+                "This shared value was already brought here with .get(); use what it returned."
+            )
+        me = WORLD.local_worker
+        assert me is not None
+        with interrupts.Held(), WORLD.step("get", holder=str(self.location.id)):
+            send(me, RunProtocol("hand over", shared.secret_id, (), "get"), self.location)
+        self._shared = None
+        return shared
+
+    def __repr__(self) -> str:
+        if self._shared is None:
+            return f"(Wrapper)>[shared value made by {self.location.id}] (retrieved with .get())"
+        return f"(Wrapper)>[shared value made by {self.location.id}] .get() brings:\n{self._shared!r}"
+
+
+def _worker_tensors(self: BaseWorker) -> dict[int, object]:
+    """The tensors in this worker's store (``bob._tensors`` in Part 9): everything but pointers."""
+    return {
+        k: v
+        for k, v in self._objects.items()
+        if isinstance(v, torch.Tensor) and not getattr(v, "is_pointer", False)
+    }
+
+
+def install() -> None:
+    """Add the methods to ``torch.Tensor`` (and ``_tensors`` to workers); ``sy.TorchHook`` calls this."""
+    tensor: Any = torch.Tensor
+    tensor.share = tensor_share
+    tensor.fix_precision = tensor.fix_prec = tensor_fix_precision
+    tensor.float_precision = tensor.float_prec = tensor_float_precision
+    tensor.encrypt = tensor_encrypt
+    worker: Any = BaseWorker
+    if not hasattr(worker, "_tensors"):
+        worker._tensors = property(_worker_tensors)

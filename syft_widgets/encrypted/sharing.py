@@ -1,0 +1,259 @@
+"""Splitting a value into shares among workers, and putting it back together.
+
+``me`` shares its own tensors (Part 9); a worker shares a value it holds itself when ``me`` asks it
+to (Part 10: ``ptr.fix_precision().share(bob, alice)`` makes bob split his own parameter, so ``me``
+never sees it). Either way the owner draws n − 1 uniform shares and gives each holder one, keeping
+its own if it is a holder. ``.get()`` fetches every share and adds them up; the holders forget them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import torch
+
+from .. import interrupts
+from .. import messages as m
+from .._ids import new_id
+from ..events import MessageSent
+from ..pointers import make_pointer
+from ..snapshot import ShareTag, preview
+from ..world import WORLD
+from .errors import CryptoProviderError, FloatShareError, HoldersMismatchError, MixedSharedError
+from .fixed_precision import FixedPrecisionTensor, decode, encode
+from .messages import RunProtocol, SendShare, send
+from .party import STEPS, mark_share
+from .protocol import open_step
+from .ring import split_additive
+
+__all__ = ["check_workers", "reconstruct", "share_here", "share_there"]
+
+
+def check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
+    """The holders and crypto provider as worker objects, after checking they can work together."""
+    if any(isinstance(w, (list, tuple)) for w in workers):  # x.share([bob, alice]) as well
+        workers = [w for group in workers for w in (group if isinstance(group, (list, tuple)) else [group])]
+    holders = tuple(WORLD.resolve(w, "share") for w in workers)
+    me = WORLD.local_worker
+    ids = [h.id for h in holders]
+    if len(holders) < 2:
+        raise HoldersMismatchError(
+            f"Sharing needs at least two workers, so that no single one holds the value; got {len(holders)}. "
+            "Use x.share(bob, alice)."
+        )
+    if len(set(ids)) != len(ids):
+        raise HoldersMismatchError(f"Each worker may hold only one share; {ids} names one twice.")
+    if me is not None and me.id in ids:
+        raise HoldersMismatchError(
+            f"{me.id!r} is your own worker: a share kept here would not be secret from you. Share among "
+            "other workers, e.g. x.share(bob, alice)."
+        )
+    provider = None if crypto_provider is None else WORLD.resolve(crypto_provider, "share")
+    if provider is not None and provider.id in ids:
+        raise CryptoProviderError(
+            f"The crypto provider {provider.id!r} also holds a share: it would know the triples used on its "
+            "own share and could learn the secret. Use a separate worker, e.g. "
+            "crypto_provider = sy.VirtualWorker(hook, id='crypto_provider')."
+        )
+    if provider is not None and me is not None and provider.id == me.id:
+        raise CryptoProviderError(
+            f"{me.id!r} cannot be the crypto provider: it gets every result, and with the triples too it "
+            "could work out the inputs. Use a separate worker, e.g. "
+            "sy.VirtualWorker(hook, id='crypto_provider')."
+        )
+    for w in (*holders, *([provider] if provider is not None else [])):
+        if getattr(w, "kind", "virtual") == "ray":
+            raise MixedSharedError(
+                f"{w.id!r} is a Ray worker; encrypted computation runs on workers in this process "
+                "(sy.VirtualWorker) only."
+            )
+    return holders, provider
+
+
+def _plain_ints(value: torch.Tensor, precision: int | None) -> torch.Tensor:
+    if isinstance(value, FixedPrecisionTensor):
+        return value.as_subclass(torch.Tensor).detach()
+    if value.is_floating_point() and precision is None:
+        raise FloatShareError(
+            f"FloatTensor cannot be additively shared, Use fix_precision. Shares live in the integers mod "
+            f"2**64; encode the {value.dtype} values as fixed-point numbers first: "
+            "x.fix_precision().share(bob, alice, crypto_provider=crypto_provider), and decode the result "
+            "with .get().float_precision()."
+        )
+    if value.is_complex():
+        raise FloatShareError(
+            f"A {value.dtype} tensor cannot be shared; share real integers or fixed-point values."
+        )
+    return value.detach().to(torch.int64)
+
+
+def _tag(secret: int, index: int, holder_ids: tuple[str, ...], provider: Any) -> ShareTag:
+    return ShareTag(secret, index, holder_ids, None if provider is None else str(provider.id))
+
+
+def share_here(
+    value: torch.Tensor, holders: tuple[Any, ...], provider: Any, precision: int | None
+) -> tuple[int, dict[Hashable, Any]]:
+    """``me`` splits its own ``value`` and sends one share to each holder; returns (secret id, pointers)."""
+    me = WORLD.local_worker
+    assert me is not None
+    ints = _plain_ints(value, precision)
+    secret = new_id()
+    holder_ids = tuple(str(h.id) for h in holders)
+    detail: dict[str, object] = {
+        "secret": secret, "holders": holder_ids, "owner": str(me.id),
+        "crypto_provider": "" if provider is None else str(provider.id), "precision": precision,
+        "shape": tuple(ints.shape),
+    }  # fmt: skip
+    if WORLD.bus.active:  # the owner's own value, for the privacy overlay (seen.py)
+        detail["value"] = preview(ints if precision is None else decode(ints, 10, precision))
+    pointers: dict[Hashable, Any] = {}
+    meta = m.TensorMeta(tuple(ints.shape), torch.int64, False)
+    with interrupts.Held(), open_step("share", detail):
+        try:
+            for i, (holder, part) in enumerate(zip(holders, split_additive(ints, len(holders)), strict=True)):
+                obj_id = send(
+                    me, SendShare(new_id(), part, _tag(secret, i, holder_ids, provider), precision), holder
+                )
+                pointers[holder.id] = make_pointer(me, holder, obj_id, meta)
+        except BaseException:
+            for pointer in pointers.values():  # all or nothing: the shares already sent are deleted
+                me.send_msg(m.DeleteObject(pointer.id_at_location), pointer.location)
+                pointer._retire()
+            raise
+    return secret, pointers
+
+
+def share_there(
+    pointer: Any, holders: tuple[Any, ...], provider: Any
+) -> tuple[int, dict[Hashable, Any], int | None]:
+    """Ask the worker ``pointer`` points to to share its own value among ``holders`` (Part 10).
+
+    Returns the secret's id, the pointers to the shares, and the value's fixed-point precision.
+    """
+    me = WORLD.local_worker
+    assert me is not None
+    owner = pointer.location
+    secret = new_id()
+    holder_ids = tuple(str(h.id) for h in holders)
+    provider_id = None if provider is None else str(provider.id)
+    detail: dict[str, object] = {
+        "secret": secret, "holders": holder_ids, "owner": str(owner.id),
+        "crypto_provider": provider_id or "", "precision": None, "shape": tuple(pointer.shape),
+    }  # fmt: skip
+    with interrupts.Held(), open_step("share", detail):
+        stored, precision = send(
+            me, RunProtocol("share", secret, (pointer._ref, holder_ids, provider_id)), owner
+        )
+        detail["precision"] = precision
+        pointers = {
+            holder_id: make_pointer(me, WORLD.worker(holder_id), obj_id, meta)
+            for holder_id, obj_id, meta in stored
+        }
+    return secret, {h.id: pointers[str(h.id)] for h in holders}, precision
+
+
+def _share_own(
+    worker: Any, sender: Hashable, secret: int, ref: m.ObjectRef, holder_ids: tuple[str, ...],
+    provider_id: str | None,
+) -> tuple[tuple, int | None]:  # fmt: skip
+    """On the owner: split its stored value and hand out the shares (keeping its own, if a holder)."""
+    value = worker._resolve(ref)
+    if getattr(value, "is_pointer", False):
+        raise MixedSharedError(
+            "Sharing a value through a chain of pointers is not supported; share it where it is."
+        )
+    precision = value.precision_fractional if isinstance(value, FixedPrecisionTensor) else None
+    ints = _plain_ints(value, precision)
+    meta = m.TensorMeta(tuple(ints.shape), torch.int64, False)
+    replies: list[tuple[str, int, m.TensorMeta]] = []
+    try:
+        for i, (holder_id, part) in enumerate(
+            zip(holder_ids, split_additive(ints, len(holder_ids)), strict=True)
+        ):
+            tag = ShareTag(secret, i, holder_ids, provider_id)
+            if holder_id == str(worker.id):
+                obj_id = worker._store(new_id(), mark_share(part, tag, precision))
+            else:
+                obj_id = send(worker, SendShare(new_id(), part, tag, precision), WORLD.worker(holder_id))
+            replies.append((holder_id, obj_id, meta))
+    except BaseException:
+        for holder_id, obj_id, _ in replies:
+            worker.send_msg(m.DeleteObject(obj_id), WORLD.worker(holder_id))
+        raise
+    return tuple(replies), precision
+
+
+def _hand_over(worker: Any, sender: Hashable, secret: int) -> None:
+    """On the owner: the shared value (its pointers to the shares) goes to ``sender`` (``.get()``)."""
+    if WORLD.recording:
+        WORLD.emit(MessageSent(str(worker.id), str(sender), "reply", "get", (secret,), "pointer", 0))
+
+
+def _fix_precision(
+    worker: Any, sender: Hashable, return_id: int, ref: m.ObjectRef, base: int, precision: int
+) -> m.Stored:
+    """On a worker: store the fixed-point encoding of one of its tensors (``ptr.fix_precision()``)."""
+    value = worker._resolve(ref)
+    encoded = FixedPrecisionTensor.of(encode(value, base, precision), base, precision)
+    obj_id = worker._store(return_id, encoded, adopt_id=False)
+    return m.Stored(obj_id, m.TensorMeta(tuple(encoded.shape), torch.int64, False))
+
+
+def _float_precision(worker: Any, sender: Hashable, return_id: int, ref: m.ObjectRef) -> m.Stored:
+    """On a worker: store the floats a fixed-point tensor of its encodes (``ptr.float_precision()``)."""
+    value = worker._resolve(ref)
+    if not isinstance(value, FixedPrecisionTensor):
+        raise MixedSharedError(
+            f"float_precision() decodes a fixed-point tensor, but worker {worker.id!r} holds a plain "
+            f"{value.dtype} tensor here. Call it on what fix_precision() returned."
+        )
+    decoded = value.float_precision()
+    obj_id = worker._store(return_id, decoded, adopt_id=False)
+    return m.Stored(obj_id, m.TensorMeta.of(decoded))
+
+
+STEPS.update(
+    {
+        "share": _share_own,
+        "hand over": _hand_over,
+        "fix_precision": _fix_precision,
+        "float_precision": _float_precision,
+    }
+)
+
+
+def reconstruct(
+    pointers: dict[Hashable, Any], tags: dict[Hashable, ShareTag], detail: dict[str, object]
+) -> torch.Tensor:
+    """Fetch every share (each holder forgets its share) and add them up: the secret, as int64.
+
+    ``tags`` are the shares' marks, to put a share back as it was if fetching another one fails.
+    """
+    me = WORLD.local_worker
+    assert me is not None
+    total: torch.Tensor | None = None
+    fetched: list[tuple[Any, torch.Tensor]] = []
+    precision = detail.get("precision")
+    with interrupts.Held(), open_step("reconstruct", detail):
+        try:
+            for pointer in pointers.values():
+                part = me.send_msg(m.RequestObject(pointer._ref), pointer.location)
+                fetched.append((pointer, part))
+                total = part if total is None else total + part
+        except BaseException:
+            for pointer, part in fetched:  # all or nothing: the shares fetched go back
+                key = pointer.location.id
+                back = SendShare(pointer.id_at_location, part, tags[key], precision)  # type: ignore[arg-type]
+                new = send(me, back, pointer.location)
+                pointer.__dict__.update(id_at_location=new, _ref=m.ObjectRef(new))
+            raise
+        for pointer, _ in fetched:
+            if WORLD.bus.active:
+                WORLD.pointer_retired(pointer)
+            pointer._retire()
+        assert total is not None
+        if WORLD.bus.active:  # what me now sees, for the diagram and the privacy overlay
+            detail["value"] = preview(total if precision is None else decode(total, 10, int(precision)))  # type: ignore[call-overload]
+    return total
