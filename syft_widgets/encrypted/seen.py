@@ -1,0 +1,184 @@
+"""Who has seen what in the clear: the privacy record of a session, built from its steps.
+
+A worker has *seen in the clear* a value it owns and shares ("own"), a plain tensor another worker
+sent it or sent back to it ("received"), and a secret it put back together with ``.get()``
+("revealed"). Shares, triples and masked openings are random-looking: they are counted, but they
+reveal nothing. The record is a fold over recorded steps (``events.Step``): :class:`SeenLedger`
+takes steps one by one (a live view feeds it the steps it records), and ``SEEN`` is one ledger
+that follows the world's steps from ``SEEN.start()`` on. A batch of grouped steps carries no
+events, so what happens inside one is not recorded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
+from ..snapshot import ObjectView
+from ..world import WORLD
+
+__all__ = ["KEEP", "SEEN", "SeenEntry", "SeenLedger", "WorkerSeen", "seen"]
+
+KEEP = 20  # entries kept per worker (the latest); clear_count counts them all
+
+How = Literal["own", "received", "revealed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeenEntry:
+    """One value a worker saw in the clear: how, from whom, and what it looked like."""
+
+    how: How
+    source: str  # the worker it came from (the worker itself for "own" and "revealed")
+    obj_id: int  # the object's id (for "own"/"revealed": the secret's id)
+    shape: tuple[int, ...]
+    dtype: str
+    preview: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSeen:
+    """What one worker has seen: values in the clear, and how many shares and masked values."""
+
+    worker: str
+    clear: tuple[SeenEntry, ...]  # the latest KEEP, oldest first
+    clear_count: int
+    shares: int  # shares it received or kept (each alone is uniformly random)
+    masked: int  # triple shares, masks and masked openings it received during protocols
+
+    @property
+    def saw_nothing(self) -> bool:
+        """True when this worker never held anything in the clear."""
+        return self.clear_count == 0
+
+
+class SeenLedger:
+    """The record, step by step: ``add_step(step)``; ``as_dict()`` gives it as plain data."""
+
+    def __init__(self) -> None:
+        self.version = 0  # grows on every change
+        self._clear: dict[str, deque[SeenEntry]] = {}
+        self._counts: dict[str, list[int]] = {}  # worker -> [clear, shares, masked]
+        self._order: list[str] = []
+        # The last known view of every stored object, to say what a fetched object looked like.
+        self._views: dict[tuple[str, int], ObjectView] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- following the world -----------------------------------------------------------------
+    def start(self) -> SeenLedger:
+        """Follow the world's steps from now on (a step listener; events are recorded for it)."""
+        if self._unsubscribe is None:
+            self._unsubscribe = WORLD.bus.subscribe_steps(self.add_step)
+        return self
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def reset(self) -> None:
+        """Forget everything recorded so far."""
+        self.__init__()  # type: ignore[misc]
+        self.version += 1
+
+    # --- recording ---------------------------------------------------------------------------
+    def _worker(self, worker: str) -> list[int]:
+        counts = self._counts.get(worker)
+        if counts is None:
+            counts = self._counts[worker] = [0, 0, 0]
+            self._clear[worker] = deque(maxlen=KEEP)
+            self._order.append(worker)
+        return counts
+
+    def _saw(self, worker: str, entry: SeenEntry) -> None:
+        self._worker(worker)[0] += 1
+        self._clear[worker].append(entry)
+
+    def add_step(self, step: Step) -> None:
+        """Fold one step into the record."""
+        detail = step.detail
+        if step.error is None and step.op == "share" and "value" in detail:
+            owner = str(detail["owner"])
+            shape = detail.get("shape", ())
+            self._saw(
+                owner,
+                SeenEntry("own", owner, int(detail["secret"]), tuple(shape), "int64", str(detail["value"])),
+            )  # type: ignore[arg-type, call-overload]
+        events = step.events
+        for i, event in enumerate(events):
+            if isinstance(event, ObjectStored):
+                self._views[(event.worker, event.obj.id)] = event.obj
+                if event.obj.share is not None and step.op == "share" and event.worker == detail.get("owner"):
+                    self._worker(event.worker)[1] += 1  # the owner keeps a share of its own value
+            elif isinstance(event, ObjectRemoved):
+                pass
+            elif isinstance(event, MessageSent):
+                self._message(step, event, events[i + 1 :])
+        if step.error is None and step.op == "reconstruct" and "value" in detail:
+            me = WORLD.local_worker
+            who = str(me.id) if me is not None else "me"
+            self._saw(
+                who, SeenEntry("revealed", who, int(detail["secret"]), (), "int64", str(detail["value"]))
+            )  # type: ignore[call-overload]
+        for worker in step.snapshot.workers:
+            self._worker(worker.id)
+            for view in worker.objects:
+                self._views[(worker.id, view.id)] = view
+        self.version += 1
+
+    def _message(self, step: Step, event: MessageSent, after: tuple) -> None:
+        receiver = event.receiver
+        counts = self._worker(receiver)
+        if event.message == "send share":
+            counts[1] += 1
+        elif event.message == "crypto":
+            counts[2] += 1
+        elif event.message == "send object" and event.kind in ("tensor", "parameter"):
+            view = next((e.obj for e in after if isinstance(e, ObjectStored) and e.worker == receiver), None)
+            self._received(receiver, event.sender, view, event.obj_ids)
+        elif event.message == "reply" and event.kind in ("tensor", "parameter"):
+            view = self._views.get((event.sender, event.obj_ids[0])) if event.obj_ids else None
+            if step.op == "reconstruct" or (view is not None and view.share is not None):
+                counts[1] += 1  # a share coming home: .get() of a shared value adds them up
+            else:
+                self._received(receiver, event.sender, view, event.obj_ids)
+
+    def _received(
+        self, receiver: str, sender: str, view: ObjectView | None, obj_ids: tuple[int, ...]
+    ) -> None:
+        if view is not None and view.share is not None:
+            self._worker(receiver)[1] += 1
+            return
+        obj_id = view.id if view is not None else (obj_ids[0] if obj_ids else 0)
+        entry = SeenEntry(
+            "received",
+            sender,
+            obj_id,
+            view.shape if view else (),
+            view.dtype if view else "",
+            view.preview if view else "",
+        )
+        self._saw(receiver, entry)
+
+    # --- reading -----------------------------------------------------------------------------
+    def as_dict(self, workers: Iterable[str] | None = None) -> dict[str, WorkerSeen]:
+        """Worker id -> what it has seen; every worker the world knows (in its order), then others."""
+        order = [str(w) for w in WORLD.workers] if workers is None else [str(w) for w in workers]
+        order += [w for w in self._order if w not in order]
+        result = {}
+        for worker in order:
+            clear, shares, masked = self._counts.get(worker, [0, 0, 0])
+            result[worker] = WorkerSeen(worker, tuple(self._clear.get(worker, ())), clear, shares, masked)
+        return result
+
+
+SEEN = SeenLedger()
+"""The session's ledger: ``SEEN.start()`` makes it follow every step; ``seen()`` reads it."""
+
+
+def seen() -> dict[str, WorkerSeen]:
+    """What each worker has seen in the clear since ``SEEN.start()`` (see :class:`WorkerSeen`)."""
+    return SEEN.as_dict()
