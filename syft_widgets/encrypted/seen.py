@@ -101,12 +101,8 @@ class SeenLedger:
         """Fold one step into the record."""
         detail = step.detail
         if step.error is None and step.op == "share" and "value" in detail:
-            owner = str(detail["owner"])
-            shape = detail.get("shape", ())
-            self._saw(
-                owner,
-                SeenEntry("own", owner, int(detail["secret"]), tuple(shape), "int64", str(detail["value"])),
-            )  # type: ignore[arg-type, call-overload]
+            owner, secret, shape = str(detail["owner"]), _int(detail["secret"]), _shape(detail.get("shape"))
+            self._saw(owner, SeenEntry("own", owner, secret, shape, "int64", str(detail["value"])))
         events = step.events
         for i, event in enumerate(events):
             if isinstance(event, ObjectStored):
@@ -121,8 +117,8 @@ class SeenLedger:
             me = WORLD.local_worker
             who = str(me.id) if me is not None else "me"
             self._saw(
-                who, SeenEntry("revealed", who, int(detail["secret"]), (), "int64", str(detail["value"]))
-            )  # type: ignore[call-overload]
+                who, SeenEntry("revealed", who, _int(detail["secret"]), (), "int64", str(detail["value"]))
+            )
         for worker in step.snapshot.workers:
             self._worker(worker.id)
             for view in worker.objects:
@@ -173,6 +169,14 @@ class SeenLedger:
             clear, shares, masked = self._counts.get(worker, [0, 0, 0])
             result[worker] = WorkerSeen(worker, tuple(self._clear.get(worker, ())), clear, shares, masked)
         return result
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _shape(value: object) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple) else ()
 
 
 SEEN = SeenLedger()
