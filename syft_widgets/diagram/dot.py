@@ -169,10 +169,9 @@ class _Drawing:
             items = [*worker.objects, *pointers] if pointers else worker.objects
             expanded = f"store:{slug}" in self.expanded
             limit = max(self.limit, len(items)) if expanded else self.limit
-            aimed_at = wanted.get(worker.id, set())
-            if pointers:  # the learner's named pointers come first among the local ones
-                aimed_at = aimed_at | {p.id for p in pointers if p.id in self.names}
-            fold = fold_store(items, limit, keep, aimed_at)
+            if pointers:  # pointers in variables of their own are always drawn, as the learner named them
+                keep = keep | {p.id for p in pointers if p.id in self.names}
+            fold = fold_store(items, limit, keep, wanted.get(worker.id, ()))
             for o in fold.shown:
                 if o.kind == "pointer" and o.location is not None and o.id_at_location is not None:
                     wanted.setdefault(o.location, set()).add(o.id_at_location)
