@@ -241,6 +241,10 @@ def test_legend_explains_kinds_and_highlights_and_can_be_left_out(seed_tutorial:
         "removed",
         "retrieved",
         "offline",
+        "share",  # shares of a secret, a value .get() revealed, the privacy overlay's notes (shares.py)
+        "revealed",
+        "saw nothing in the clear",
+        "saw in the clear:",
     }
     assert any(a.get("label") == "message" for _, _, a in dot.edges)
     assert "cluster_legend" not in draw(r, legend=False).clusters

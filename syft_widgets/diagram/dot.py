@@ -28,6 +28,7 @@ from .labels import (
 )
 from .legend import add_legend
 from .operations import operation_word
+from .shares import ShareLook, crypto_message_word
 from .words import N_, format_number, plural_translator, translator
 
 __all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "to_dot"]
@@ -83,6 +84,8 @@ def messages_label(messages: Sequence[MessageSent], lang: str = "en", command_wo
 
 
 def _message_word(message: MessageSent, _: Callable[[str], str]) -> str:
+    if (crypto := crypto_message_word(message, _)) is not None:  # "Beaver triple", shares.py
+        return safe_text(crypto)
     if message.message == "command" and message.op:
         return safe_text(operation_word(message.op, _))  # "** (power)", never "__pow__"
     if message.message in MESSAGE_WORDS:
@@ -127,8 +130,10 @@ class _Drawing:
         id_prefix: str,
         collections: Sequence[PointerCollection] = (),
         expanded: Collection[str] = (),
+        privacy: bool = False,
     ) -> None:
         self.snapshot = snapshot
+        self.shares = ShareLook(snapshot, step, lang, privacy)  # shares, crypto messages, overlay
         self.step = step
         self.changes: Changes = step_changes(step)
         self.failed = step is not None and step.failed
@@ -243,6 +248,7 @@ class _Drawing:
         if local is not None:
             self._draw_module_edges(local)
         self._draw_messages()
+        self.shares.draw_extras(self.graph, self.clusters, local, self.ids.prefix)
         if legend:
             add_legend(self.graph, self._, self.ids.prefix)
         return self.graph.source
@@ -371,7 +377,8 @@ class _Drawing:
             label = object_label(obj, kind_word, _, self.lang)
         change = self.changes.status((worker_id, obj.id))
         classes = f"{obj.kind} {change}" if change else obj.kind
-        sub.node(node, label=label, id=node, **_with_change(obj.kind, change), **{"class": classes})
+        attrs = {**_with_change(obj.kind, change), "class": classes}
+        sub.node(node, id=node, **self.shares.node(worker_id, obj, label, attrs))
 
     def _pointer_edges(self, c: _Cluster) -> list[tuple[str, str, dict[str, str]]]:
         edges = []
@@ -462,6 +469,7 @@ class _Drawing:
                 "label": messages_label(sent, self.lang, command_word),
                 **style.MESSAGE,
                 "class": "message",
+                **self.shares.message(sent),
             }
             if self.failed:
                 _mark_failed(attrs)
@@ -552,6 +560,7 @@ def to_dot(
     max_objects_per_worker: int = 8,
     id_prefix: str = "",
     legend: bool = True,
+    privacy: bool = False,
 ) -> str:
     """DOT text for ``snapshot``: one cluster per worker, highlights and messages of ``step``.
 
@@ -560,7 +569,8 @@ def to_dot(
     the SVG ids of several views on one page apart. Stores above ``max_objects_per_worker`` are
     summarised. ``expanded`` holds the keys (``store:bob``, ``collection:ptrs``) of what the learner
     unfolded; each expandable node has the id ``<id_prefix>expand:<key>`` and the class
-    ``sw-expandable`` (docs/diagram.md, "Folding").
+    ``sw-expandable`` (docs/diagram.md, "Folding"). ``privacy`` adds the privacy overlay: a note in
+    each worker's box of what it has seen in the clear, from the snapshot's record (privacy.py).
 
     >>> from syft_widgets.snapshot import WorkerView, WorldSnapshot
     >>> world = WorldSnapshot((WorkerView("me", "local", True, ()), WorkerView("bob", "virtual", True, ())))
@@ -576,5 +586,6 @@ def to_dot(
         id_prefix,
         collections=collections,
         expanded=expanded,
+        privacy=privacy,
     )
     return drawing.draw(legend)

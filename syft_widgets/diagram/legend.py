@@ -8,6 +8,7 @@ import graphviz
 
 from . import style
 from .labels import safe_text
+from .shares import add_share_legend
 
 __all__ = ["add_legend"]
 
@@ -64,3 +65,4 @@ def add_legend(graph: graphviz.Digraph, _: Callable[[str], str], id_prefix: str 
             id=f"{p}legend_message",
             **{**style.MESSAGE, "constraint": "true"},
         )
+        add_share_legend(legend, _, p)  # shares of one secret, a Beaver triple (shares.py)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+
+from babel.lists import format_list
 
 from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
 from .operations import operation_word
+from .shares import fixed_point_text, short_share_value
 from .words import N_, format_number, plural_translator, translator
 
 __all__ = ["narrate"]
@@ -29,6 +32,9 @@ _OP_WORDS = {
     "optimizer_step": N_("optimizer step"),
     "zero_grad": N_("clear gradients"),
     "gc": N_("garbage collection"),
+    "share": N_("share"),
+    "reconstruct": N_("reconstruct"),
+    "shared_op": N_("compute on shares"),
 }
 # Why a step failed, by events.ErrorKind; the exception's own English text follows.
 _ERROR_WORDS = {
@@ -94,6 +100,10 @@ class _Words:
     def deleted(self, e: ObjectRemoved) -> str:
         return self._("{worker} deleted {what}").format(worker=e.worker, what=self.thing(e.kind, e.obj_id))
 
+    def workers(self, names: Sequence[object]) -> str:
+        """``bob and alice`` (``bob এবং alice``): a list of workers as the language writes it."""
+        return format_list([str(n) for n in names], locale=self.lang) if names else "?"
+
 
 def _sentence(first: Iterable[str], then: Iterable[str] = ()) -> str:
     # "me asked alice to run __add__, alice asked bob to run __add__; bob stored tensor #15"
@@ -147,6 +157,8 @@ def _get(step: Step, w: _Words) -> str:
 
 
 def _command(step: Step, w: _Words) -> str:
+    if step.detail.get("func") in ("fix_precision", "float_precision"):
+        return _precision(step, w)
     hops = [w.message(m) for m in _messages(step, "command")]
     return _sentence(hops, (w.stored(e) for e in _of(step, ObjectStored)))
 
@@ -252,7 +264,7 @@ def _zero_grad(step: Step, w: _Words) -> str:
 def _action(step: Step, w: _Words) -> str:
     """What the learner asked for, as a short name: ``@ (matrix multiply)``, ``Linear(2 → 1)``."""
     detail = step.detail
-    if step.op == "command" and "func" in detail:
+    if step.op in ("command", "shared_op") and "func" in detail:
         return w.operation(str(detail["func"]))
     if step.op == "module_call" and "module" in detail:
         return str(detail["module"])
@@ -316,6 +328,98 @@ def _batch_word(key: str, w: _Words) -> str:
     return w.operation(key)
 
 
+# --- encrypted programs (Parts 9 and 10): shares, reconstruction, computing on shares ---------------
+# Values in these sentences are previews as torch prints them ("[25]"); counts use the view's digits.
+
+
+def _holders(step: Step) -> tuple[object, ...]:
+    holders = step.detail.get("holders", ())
+    return holders if isinstance(holders, tuple) else ()
+
+
+def _fixed(step: Step, w: _Words) -> str:
+    precision = step.detail.get("precision")
+    return f" ({fixed_point_text(precision, w._, w.lang)})" if isinstance(precision, int) else ""
+
+
+def _share(step: Step, w: _Words) -> str:
+    """``me split [25] into 2 shares: bob [3439…] and alice [-3439…]``."""
+    holders = _holders(step)
+    shares = {e.worker: e.obj.preview for e in _of(step, ObjectStored) if e.obj.share is not None}
+    pieces = w.workers(
+        [f"{h} {short_share_value(shares[str(h)])}" if str(h) in shares else str(h) for h in holders]
+    )
+    count, owner, value = len(holders), str(step.detail.get("owner", "me")), step.detail.get("value")
+    if value:
+        text = w.ngettext(
+            "{owner} split {value} into {count} share: {shares}",
+            "{owner} split {value} into {count} shares: {shares}",
+            count,
+        )
+    else:
+        text = w.ngettext(
+            "{owner} split a secret into {count} share: {shares}",
+            "{owner} split a secret into {count} shares: {shares}",
+            count,
+        )
+    said = text.format(owner=owner, value=value, count=w.number(count), shares=pieces)
+    return said + _fixed(step, w)
+
+
+def _reconstruct(step: Step, w: _Words) -> str:
+    """``me fetched 2 shares from bob and alice and added them up: [125]``."""
+    holders = _holders(step)
+    requests = _messages(step, "request object")
+    worker = requests[0].sender if requests else "me"
+    text = w.ngettext(
+        "{worker} fetched {count} share from {holders} and added them up: {value}",
+        "{worker} fetched {count} shares from {holders} and added them up: {value}",
+        len(holders),
+    )
+    value = str(step.detail.get("value", ""))
+    said = text.format(worker=worker, count=w.number(len(holders)), holders=w.workers(holders), value=value)
+    return said + _fixed(step, w)
+
+
+_COMPARISONS = frozenset({"gt", "lt", "ge", "le", "eq", "ne"})
+
+
+def _shared_op(step: Step, w: _Words) -> str:
+    """``bob and alice multiplied their shares with a triple from crypto_provider``."""
+    detail, _ = step.detail, w._
+    func = str(detail.get("func", "?"))
+    holders, provider = w.workers(_holders(step)), str(detail.get("crypto_provider") or "?")
+    op = w.operation(func)
+    protocol = detail.get("protocol")
+    if protocol == "beaver" and func == "mul":
+        text = _("{holders} multiplied their shares with a triple from {provider}")
+    elif protocol == "beaver":
+        text = _("{holders} computed {op} on their shares with a triple from {provider}")
+    elif protocol == "comparison" and func in _COMPARISONS:
+        text = _(
+            "{holders} compared their shares with {op} using masks from {provider}; the answer is shared too"
+        )
+    elif protocol == "comparison":
+        text = _(
+            "{holders} computed {op} of their shares with masks from {provider}; the answer is shared too"
+        )
+    else:  # local: each holder works on its own share, no messages between holders
+        text = _("{holders} each computed {op} on their own shares, without a message to each other")
+    return text.format(holders=holders, provider=provider, op=op)
+
+
+def _precision(step: Step, w: _Words) -> str:
+    """``bob turned tensor #12 into fixed point ×1,000`` / ``… back into floats``."""
+    holder = _holder(step)
+    stored = _of(step, ObjectStored)
+    what = w.thing(stored[0].obj.kind, stored[0].obj.id) if stored else w.thing(None, None)
+    if step.detail.get("func") == "float_precision":
+        return w._("{worker} turned {what} back into floats").format(worker=holder, what=what)
+    precision = stored[0].obj.precision if stored else None
+    scale = fixed_point_text(precision if precision is not None else 3, w._, w.lang)
+    return w._("{worker} turned {what} into {scale}").format(worker=holder, what=what, scale=scale)
+
+
 _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
     "batch": _batch,
     "send": _send,
@@ -331,6 +435,9 @@ _NARRATORS: dict[str, Callable[[Step, _Words], str]] = {
     "module_call": _module_call,
     "optimizer_step": _optimizer_step,
     "zero_grad": _zero_grad,
+    "share": _share,
+    "reconstruct": _reconstruct,
+    "shared_op": _shared_op,
 }
 
 
