@@ -13,14 +13,15 @@ __all__ = ["new_id", "set_tensor_id", "tensor_id"]
 _SPACE = 10**11
 # Multiplying a counter by a number coprime to 10**11 walks through every id once before repeating:
 # ids look random like PySyft's but can never collide, and no set of used ids has to be kept.
+# The counter counts in steps of the multiplier itself (start * stride + offset, then + stride, ...),
+# which gives the same ids as multiplying each time, one multiplication cheaper per operation.
 _STRIDE = 25_214_903_917
-_counter = itertools.count(secrets.randbelow(_SPACE))
-_offset = secrets.randbelow(_SPACE)
+_counter = itertools.count(secrets.randbelow(_SPACE) * _STRIDE + secrets.randbelow(_SPACE), _STRIDE)
 
 
 def new_id() -> int:
     """A fresh id in [0, 10**11) that no other call in this process returns."""
-    return (next(_counter) * _STRIDE + _offset) % _SPACE
+    return next(_counter) % _SPACE
 
 
 # A local tensor gets its id lazily. It is kept beside the tensor rather than in its __dict__, because

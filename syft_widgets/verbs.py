@@ -49,9 +49,16 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
         )
     # Held (interrupts.py): a copy stored on the worker always gets its pointer, which an interrupt
     # right after drops, deleting the copy.
-    with interrupts.Held(), WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id)):
-        stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
-        return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
+    held = interrupts.hold()
+    try:
+        if me.calls_directly(destination):  # nobody watches: no message, no step (workers.py)
+            stored_id = destination.store_object(tensor_id(self), copy_tensor(self))
+            return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
+        with WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id)):
+            stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
+            return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
+    finally:
+        interrupts.release(held)
 
 
 # --- a model: every parameter at once, all or nothing -------------------------------------------------

@@ -727,7 +727,9 @@ def live_view(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def test_an_interrupt_at_any_moment_of_an_operation_leaves_it_whole(env: Env, name: str) -> None:
     tried, failures = interrupt_everywhere(env, SCENARIOS[name], most=400)
     assert failures == []
-    assert tried > 20  # the operation really has that many moments to interrupt
+    # The operation really has that many moments to interrupt (the shortest, dropping a pointer
+    # to a virtual worker's tensor with nobody watching, has 18 since deletes skip the message).
+    assert tried > 15
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -800,8 +802,7 @@ def test_an_ignored_sigint_is_left_alone() -> None:
 
 
 def test_weak_reference_callbacks_that_tidy_up_are_finalizers() -> None:
-    """If these are renamed, interrupts landing in them would be printed and ignored again."""
+    """If this is renamed, interrupts landing in it would be printed and ignored again."""
     from syft_widgets import _ids
 
-    assert interrupts.finalizer_inside(type(WORLD).track_pointer, "forget")
     assert interrupts.finalizer_inside(_ids.set_tensor_id, "forget")
