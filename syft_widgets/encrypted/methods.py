@@ -36,13 +36,13 @@ def tensor_share(
     holders, provider = check_workers(workers, crypto_provider)
     if getattr(self, "is_pointer", False):
         self._check_usable("share")  # type: ignore[attr-defined]
-        secret, pointers, precision = share_there(self, holders, provider)
-        shared = SharedTensor.make(pointers, holders, provider, precision, secret, tuple(self.shape))
+        secret, share_ids, precision = share_there(self, holders, provider)
+        shared = SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape))
         return RemoteShared(shared, self.location)  # type: ignore[attr-defined]
     precision = self.precision_fractional if isinstance(self, FixedPrecisionTensor) else None
     base = self.base if isinstance(self, FixedPrecisionTensor) else BASE
-    secret, pointers = share_here(self, holders, provider, precision)
-    return SharedTensor.make(pointers, holders, provider, precision, secret, tuple(self.shape), base)
+    secret, share_ids = share_here(self, holders, provider, precision)
+    return SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape), base)
 
 
 def tensor_fix_precision(

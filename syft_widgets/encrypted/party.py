@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .. import messages as core_messages
 from ..snapshot import ShareTag
 from ..world import WORLD
 from .messages import HANDLERS, RunProtocol, SendCrypto, SendShare, send
@@ -57,13 +56,15 @@ class Output(NamedTuple):
     precision: int | None
 
 
-@dataclass
 class Party:
     """One holder's view of one protocol run: who it is among the holders, and its material."""
 
-    index: int
-    holders: tuple[str, ...]
-    material: deque = field(default_factory=deque)
+    __slots__ = ("holders", "index", "material")
+
+    def __init__(self, index: int, holders: tuple[str, ...], material: deque | None = None) -> None:
+        self.index = index
+        self.holders = holders
+        self.material: deque = deque() if material is None else material
 
     @property
     def leads(self) -> bool:
@@ -82,7 +83,7 @@ class Party:
 class _Run:
     """A protocol run's state on one worker (in its crypto_store, under the run's key)."""
 
-    party: Party = field(default_factory=lambda: Party(0, ()))
+    party: Party = field(default_factory=lambda: Party(0, ()))  # filled in by _start
     program: Program | None = None
     pending: Opening | None = None
     round: int = 0
@@ -160,6 +161,30 @@ def _deal(worker: Any, sender: Hashable, key: int, plan: tuple, holders: tuple[s
         send(worker, SendCrypto(key, what, tuple(material)), WORLD.worker(holder))
 
 
+def _local(
+    worker: Any,
+    sender: Hashable,
+    key: int,
+    program: str,
+    refs: tuple,
+    public: tuple,
+    index: int,
+    holders: tuple[str, ...],
+    outputs: tuple[Output, ...],
+    crypto_provider: str | None,
+) -> tuple:
+    """Run a local program (no openings, no material) on this holder's shares; store the results."""
+    inputs = worker._resolve(refs)
+    results = PROGRAMS[program](Party(index, holders), *inputs, *public)
+    if not isinstance(results, tuple):  # an interactive program with nothing to do (max of one value)
+        try:
+            next(results)
+            raise RuntimeError(f"protocol out of step: {program} needs material it was not dealt")
+        except StopIteration as done:
+            results = done.value
+    return _store_results(worker, results, outputs, index, holders, crypto_provider)
+
+
 def _start(
     worker: Any,
     sender: Hashable,
@@ -172,12 +197,13 @@ def _start(
     outputs: tuple[Output, ...],
     crypto_provider: str | None,
 ) -> Any:
+    """Start an interactive program: it runs until its first opening (or to its end)."""
     run = _run(worker, key)
     run.party.index, run.party.holders = index, holders
     run.outputs, run.crypto_provider = outputs, crypto_provider
-    inputs = worker._resolve(tuple(refs))
+    inputs = worker._resolve(refs)
     started = PROGRAMS[program](run.party, *inputs, *public)
-    if isinstance(started, tuple):  # a local operation: no opening, the result is ready
+    if isinstance(started, tuple):  # no opening after all: the result is ready
         return _finish(worker, key, run, started)
     run.program = started
     return _advance(worker, key, run, ())
@@ -215,11 +241,24 @@ def _advance(worker: Any, key: int, run: _Run, revealed: tuple[torch.Tensor, ...
 
 def _finish(worker: Any, key: int, run: _Run, results: tuple[torch.Tensor, ...]) -> tuple:
     crypto_store(worker).pop(key, None)  # the run's material and openings are gone with it
+    party = run.party
+    return _store_results(worker, results, run.outputs, party.index, party.holders, run.crypto_provider)
+
+
+def _store_results(
+    worker: Any,
+    results: tuple[torch.Tensor, ...],
+    outputs: tuple[Output, ...],
+    index: int,
+    holders: tuple[str, ...],
+    crypto_provider: str | None,
+) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """Store each result share, marked; the reply is (store id, shape) per result."""
     replies = []
-    for result, (return_id, secret, precision) in zip(results, run.outputs, strict=True):
-        tag = ShareTag(secret, run.party.index, run.party.holders, run.crypto_provider)
+    for result, (return_id, secret, precision) in zip(results, outputs, strict=True):
+        tag = ShareTag(secret, index, holders, crypto_provider)
         obj_id = worker._store(return_id, mark_share(result, tag, precision), adopt_id=False)
-        replies.append(core_messages.Stored(obj_id, core_messages.TensorMeta.of(result)))
+        replies.append((obj_id, tuple(result.shape)))
     return tuple(replies)
 
 
@@ -227,4 +266,4 @@ def _forget(worker: Any, sender: Hashable, key: int) -> None:
     crypto_store(worker).pop(key, None)
 
 
-STEPS.update({"deal": _deal, "start": _start, "resume": _resume, "forget": _forget})
+STEPS.update({"deal": _deal, "local": _local, "start": _start, "resume": _resume, "forget": _forget})

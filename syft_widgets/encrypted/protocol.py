@@ -7,7 +7,7 @@ forgets the run's material, and result shares already stored are deleted, so sto
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .. import interrupts
@@ -29,20 +29,19 @@ def run_program(
     holders: Sequence[Any],
     crypto_provider: Any,
     program: str,
-    refs: Mapping[Hashable, tuple],
+    refs: Sequence[tuple],
     public: tuple,
     plan: Sequence[tuple[str, object]],
     outputs: Sequence[int | None],
     detail: dict[str, object],
-) -> list[dict[Hashable, m.Stored]]:
-    """Run ``program`` on every holder; returns, per output, each holder's stored result share.
+) -> list[list[tuple[int, tuple[int, ...]]]]:
+    """Run ``program`` on every holder; returns, per output, each holder's (store id, shape).
 
-    ``refs[worker_id]`` are that holder's input shares (ObjectRefs); ``plan`` is the material the
-    crypto provider deals first (none for a local operation); ``outputs`` gives each result's
-    fixed-point precision (None for integers).
+    ``refs[i]`` are holder i's input shares (ObjectRefs); ``plan`` is the material the crypto
+    provider deals first (none for a local operation, which needs one message per holder);
+    ``outputs`` gives each result's fixed-point precision (None for integers).
     """
     me = WORLD.local_worker
-    assert me is not None
     key = new_id()
     holder_ids = tuple(str(h.id) for h in holders)
     provider_id = None if crypto_provider is None else str(crypto_provider.id)
@@ -50,24 +49,25 @@ def run_program(
     detail["secrets"] = tuple(out.secret for out in results)
     detail["secret"] = results[0].secret
     op = str(detail.get("func", program))
-    replies: dict[Hashable, Any] = {}  # per holder: PENDING, or its stored results once done
+    replies: list[Any] = [PENDING] * len(holders)  # per holder: PENDING, or its stored results once done
+    step = "start" if plan else "local"
     with interrupts.Held(), open_step("shared_op", detail):
         try:
             if plan:
-                send(me, RunProtocol("deal", key, (tuple(plan), holder_ids), op="deal"), crypto_provider)
+                send(me, RunProtocol("deal", key, (tuple(plan), holder_ids), "deal"), crypto_provider)
             for i, h in enumerate(holders):
-                args = (program, refs[h.id], public, i, holder_ids, results, provider_id)
-                replies[h.id] = send(me, RunProtocol("start", key, args, op), h)
-            while any(reply == PENDING for reply in replies.values()):
-                for h in holders:
-                    replies[h.id] = send(me, RunProtocol("resume", key, (), "resume"), h)
+                args = (program, refs[i], public, i, holder_ids, results, provider_id)
+                replies[i] = send(me, RunProtocol(step, key, args, op), h)
+            while PENDING in replies:
+                for i, h in enumerate(holders):
+                    replies[i] = send(me, RunProtocol("resume", key, (), "resume"), h)
         except BaseException:
             _undo(me, key, holders, crypto_provider, replies)
             raise
-    return [{h.id: replies[h.id][j] for h in holders} for j in range(len(results))]
+    return [[reply[j] for reply in replies] for j in range(len(results))]
 
 
-def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, replies: dict) -> None:
+def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, replies: list) -> None:
     """Forget the run everywhere and delete result shares some holders already stored."""
     everyone = [*holders, *([crypto_provider] if crypto_provider is not None else [])]
     for worker in everyone:
@@ -75,11 +75,10 @@ def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, repli
             send(me, RunProtocol("forget", key, (), "forget"), worker)
         except Exception:
             pass  # keep undoing the others
-    for worker in holders:
-        reply = replies.get(worker.id)
+    for worker, reply in zip(holders, replies, strict=True):
         if isinstance(reply, tuple):
-            for stored in reply:
+            for obj_id, _ in reply:
                 try:
-                    me.send_msg(m.DeleteObject(stored.obj_id), worker)
+                    me.send_msg(m.DeleteObject(obj_id), worker)
                 except Exception:
                     pass

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .. import interrupts
+from .. import messages as m
 from ..pointers import make_pointer
 from ..snapshot import ShareTag
 from ..world import WORLD
@@ -37,37 +38,62 @@ from .sharing import reconstruct
 __all__ = ["MaxResult", "SharedTensor"]
 
 _EMPTY = torch.empty(0, dtype=torch.int64)
+_ZERO = torch.zeros((), dtype=torch.int64)
 FIELD = 2**64
 
 
 class _SharedMethods:
     """Everything a shared value is and does (the class body of :class:`SharedTensor`)."""
 
-    shares: dict[Hashable, Any]
     holders: tuple[Any, ...]
+    share_ids: tuple[int, ...]
     crypto_provider: Any
     precision: int | None
     base: int
     secret_id: int
     _spent: bool
+    _holder_ids: tuple[str, ...]
 
     # --- making one ---------------------------------------------------------------------------
     @staticmethod
     def make(
-        pointers: dict[Hashable, Any],
         holders: tuple[Any, ...],
+        share_ids: tuple[int, ...],
         crypto_provider: Any,
         precision: int | None,
         secret_id: int,
         shape: tuple[int, ...],
         base: int = BASE,
     ) -> SharedTensor:
+        """A shared value whose shares are stored on ``holders`` under ``share_ids`` (in that order)."""
         shared: Any = torch.Tensor._make_subclass(SharedTensor, _EMPTY, False)
         shared.__dict__.update(
-            shares=pointers, holders=holders, crypto_provider=crypto_provider, precision=precision,
-            base=base, secret_id=secret_id, _shape=torch.Size(shape), _spent=False,
+            holders=holders, share_ids=share_ids, crypto_provider=crypto_provider, precision=precision,
+            base=base, secret_id=secret_id, _shape=torch.Size(shape), _spent=False, _pointers=None,
+            _holder_ids=tuple(str(h.id) for h in holders),
         )  # fmt: skip
+        if WORLD.bus.active:  # someone draws: me's pointers to the shares should be there to draw
+            _ = shared.shares
         return shared
+
+    @property
+    def shares(self) -> dict[Hashable, Any]:
+        """Holder id -> the pointer to its share (made on first use; they delete the shares when dropped)."""
+        pointers: dict[Hashable, Any] | None = self.__dict__["_pointers"]
+        if pointers is None:
+            me: Any = WORLD.local_worker
+            meta = m.TensorMeta(tuple(self.shape), torch.int64, False)
+            pairs = [] if self._spent else zip(self.holders, self.share_ids, strict=True)
+            pointers = {h.id: make_pointer(me, h, obj_id, meta) for h, obj_id in pairs}
+            self.__dict__["_pointers"] = pointers
+        return pointers
+
+    def _refs(self, holders: tuple[Any, ...]) -> list[m.ObjectRef]:
+        """References to this value's shares, in the order of ``holders`` (same workers, any order)."""
+        if holders is self.holders:
+            return [m.ObjectRef(obj_id) for obj_id in self.share_ids]
+        where = {str(h.id): obj_id for h, obj_id in zip(self.holders, self.share_ids, strict=True)}
+        return [m.ObjectRef(where[str(h.id)]) for h in holders]
 
     # --- what it is ----------------------------------------------------------------------------
     @property
@@ -123,8 +149,8 @@ class _SharedMethods:
             else ("(Wrapper)>[AdditiveSharingTensor]")
         )
         lines = [head]
-        for pointer in self.shares.values():
-            where = f"{pointer.location.id}:{pointer.id_at_location}"
+        for holder_id, pointer in self.shares.items():
+            where = f"{holder_id}:{pointer.id_at_location}"
             lines.append(f"\t-> [PointerTensor | {pointer.owner.id}:{pointer.id} -> {where}]")
         provider = self.crypto_provider
         lines.append(f"\t*crypto provider: {None if provider is None else provider.id}*")
@@ -160,8 +186,7 @@ class _SharedMethods:
             "holders": self._holder_ids,
             "precision": self.precision,
         }
-        total = reconstruct(self.shares, tags, detail)
-        self.__dict__["_spent"] = True
+        total = reconstruct(self, tags, detail)
         if self.precision is not None:
             return FixedPrecisionTensor.of(total, self.base, self.precision)
         return total
@@ -173,7 +198,7 @@ class _SharedMethods:
             with WORLD.step(
                 "gc", holder=self._holder_ids[0], holders=self._holder_ids, secret=self.secret_id
             ):
-                self.__dict__["shares"] = {}
+                _delete_shares(self.__dict__)
 
     # --- fixed precision -----------------------------------------------------------------------
     def fix_precision(
@@ -413,10 +438,6 @@ class _SharedMethods:
 
     # --- running programs on the holders ------------------------------------------------------
     @property
-    def _holder_ids(self) -> tuple[str, ...]:
-        return tuple(str(h.id) for h in self.holders)
-
-    @property
     def _provider_id(self) -> str | None:
         return None if self.crypto_provider is None else str(self.crypto_provider.id)
 
@@ -530,10 +551,9 @@ class _SharedMethods:
         if self.precision is not None:
             self._need_two_holders("a fixed-point product")
             scale = scale_of(self.base, self.precision)
-        try:  # shapes are checked before anything is sent (on torch's "meta" device: no data)
-            getattr(torch, op)(
-                torch.empty(tuple(self.shape), device="meta"), torch.empty(tuple(other.shape), device="meta")
-            )
+        try:  # shapes are checked before anything is sent (on zero-stride tensors: no data to read)
+            # (torch.broadcast_shapes would import sympy, a second's wait on the first product)
+            getattr(torch, op)(_ZERO.expand(tuple(self.shape)), _ZERO.expand(tuple(other.shape)))
         except RuntimeError as exc:
             raise ValueError(
                 f"{op} of shared values of shapes {tuple(self.shape)} and {tuple(other.shape)}: {exc}"
@@ -550,7 +570,7 @@ class _SharedMethods:
         if isinstance(other, SharedTensor):
             self._partner(other, op)
             provider = self._provider_for(op, other)
-            shape = tuple(torch.broadcast_shapes(self.shape, other.shape))
+            shape = tuple((_ZERO.expand(tuple(self.shape)) + _ZERO.expand(tuple(other.shape))).shape)
             others: list[SharedTensor] = [other]
             public: tuple = (op, scale, False)
             is_public = False
@@ -635,50 +655,60 @@ class _SharedMethods:
         public: bool = False,
     ) -> list[SharedTensor]:
         """Run ``program`` on every holder with this value's (and ``others``') shares; wrap the results."""
-        me: Any = WORLD.local_worker
         inputs = [self, *others]
-        refs = {h.id: tuple(value.shares[h.id]._ref for value in inputs) for h in self.holders}
+        holders = self.holders
+        per_value = [value._refs(holders) for value in inputs]
+        refs = [tuple(refs[i] for refs in per_value) for i in range(len(holders))]
         provider = provider if provider is not None else self.crypto_provider
         detail: dict[str, object] = {
             "func": func, "inputs": tuple(value.secret_id for value in inputs), "holders": self._holder_ids,
             "crypto_provider": "" if provider is None else str(provider.id), "protocol": protocol,
             "public": public,
         }  # fmt: skip
-        stored = run_program(self.holders, provider, program, refs, public_args, plan, outputs, detail)
+        stored = run_program(holders, provider, program, refs, public_args, plan, outputs, detail)
         secrets: Any = detail["secrets"]
-        results = []
-        for j, per_holder in enumerate(stored):
-            pointers = {
-                h.id: make_pointer(me, h, per_holder[h.id].obj_id, per_holder[h.id].meta)
-                for h in self.holders
-            }
-            shape = tuple(per_holder[self.holders[0].id].meta.shape)
-            results.append(
-                SharedTensor.make(
-                    pointers,
-                    self.holders,
-                    self.crypto_provider or provider,
-                    outputs[j],
-                    secrets[j],
-                    shape,
-                    self.base,
-                )
+        keeper = self.crypto_provider or provider
+        return [
+            SharedTensor.make(
+                holders,
+                tuple(obj_id for obj_id, _ in per_holder),
+                keeper,
+                outputs[j],
+                secrets[j],
+                per_holder[0][1],
+                self.base,
             )
-        return results
+            for j, per_holder in enumerate(stored)
+        ]
 
     @interrupts.finalizer  # Python ignores what __del__ raises: an interrupt here waits for the next op
     def __del__(self) -> None:
-        # Dropping a shared value deletes its shares: one step for all of them (their pointers' deletes).
+        # Dropping a shared value deletes its shares: one step for all of them.
         try:
             state = self.__dict__
-            if state.get("_spent") or not state.get("shares"):
+            if state.get("_spent", True):
                 return
             state["_spent"] = True
-            holders = tuple(str(h) for h in state["shares"])
+            holders = state["_holder_ids"]
             with WORLD.step("gc", holder=holders[0], holders=holders, secret=state.get("secret_id")):
-                state["shares"] = {}
+                _delete_shares(state)
         except Exception:
             pass
+
+
+def _delete_shares(state: dict[str, Any]) -> None:
+    """Delete a shared value's shares: its pointers do it as they go, or a delete message per holder."""
+    pointers = state.get("_pointers")
+    state["_pointers"] = {}
+    if pointers is not None:
+        pointers.clear()  # each pointer's __del__ sends its delete
+        return
+    me: Any = WORLD.local_worker
+    for holder, obj_id in zip(state["holders"], state["share_ids"], strict=True):
+        try:
+            me.send_msg(m.DeleteObject(obj_id), holder)
+        except Exception:
+            pass  # a holder gone: nothing left to delete there
 
 
 class SharedTensor(_SharedMethods, torch.Tensor):  # type: ignore[misc, override]

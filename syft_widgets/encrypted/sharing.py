@@ -17,7 +17,6 @@ from .. import interrupts
 from .. import messages as m
 from .._ids import new_id
 from ..events import MessageSent
-from ..pointers import make_pointer
 from ..snapshot import ShareTag, preview
 from ..world import WORLD
 from .errors import CryptoProviderError, FloatShareError, HoldersMismatchError, MixedSharedError
@@ -94,46 +93,41 @@ def _tag(secret: int, index: int, holder_ids: tuple[str, ...], provider: Any) ->
 
 def share_here(
     value: torch.Tensor, holders: tuple[Any, ...], provider: Any, precision: int | None
-) -> tuple[int, dict[Hashable, Any]]:
-    """``me`` splits its own ``value`` and sends one share to each holder; returns (secret id, pointers)."""
+) -> tuple[int, tuple[int, ...]]:
+    """``me`` splits its own ``value`` and sends one share to each holder; returns (secret id, share ids)."""
     me = WORLD.local_worker
-    assert me is not None
     ints = _plain_ints(value, precision)
     secret = new_id()
     holder_ids = tuple(str(h.id) for h in holders)
     detail: dict[str, object] = {
-        "secret": secret, "holders": holder_ids, "owner": str(me.id),
+        "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
         "crypto_provider": "" if provider is None else str(provider.id), "precision": precision,
         "shape": tuple(ints.shape),
     }  # fmt: skip
     if WORLD.bus.active:  # the owner's own value, for the privacy overlay (seen.py)
         detail["value"] = preview(ints if precision is None else decode(ints, 10, precision))
-    pointers: dict[Hashable, Any] = {}
-    meta = m.TensorMeta(tuple(ints.shape), torch.int64, False)
+    share_ids: list[int] = []
     with interrupts.Held(), open_step("share", detail):
         try:
             for i, (holder, part) in enumerate(zip(holders, split_additive(ints, len(holders)), strict=True)):
-                obj_id = send(
-                    me, SendShare(new_id(), part, _tag(secret, i, holder_ids, provider), precision), holder
-                )
-                pointers[holder.id] = make_pointer(me, holder, obj_id, meta)
+                message = SendShare(new_id(), part, _tag(secret, i, holder_ids, provider), precision)
+                share_ids.append(send(me, message, holder))
         except BaseException:
-            for pointer in pointers.values():  # all or nothing: the shares already sent are deleted
-                me.send_msg(m.DeleteObject(pointer.id_at_location), pointer.location)
-                pointer._retire()
+            for holder, obj_id in zip(holders, share_ids, strict=False):  # all or nothing
+                me.send_msg(m.DeleteObject(obj_id), holder)  # type: ignore[union-attr]
             raise
-    return secret, pointers
+    return secret, tuple(share_ids)
 
 
 def share_there(
     pointer: Any, holders: tuple[Any, ...], provider: Any
-) -> tuple[int, dict[Hashable, Any], int | None]:
+) -> tuple[int, tuple[int, ...], int | None]:
     """Ask the worker ``pointer`` points to to share its own value among ``holders`` (Part 10).
 
-    Returns the secret's id, the pointers to the shares, and the value's fixed-point precision.
+    Returns the secret's id, the shares' ids (in the order of ``holders``) and the value's
+    fixed-point precision.
     """
     me = WORLD.local_worker
-    assert me is not None
     owner = pointer.location
     secret = new_id()
     holder_ids = tuple(str(h.id) for h in holders)
@@ -143,15 +137,11 @@ def share_there(
         "crypto_provider": provider_id or "", "precision": None, "shape": tuple(pointer.shape),
     }  # fmt: skip
     with interrupts.Held(), open_step("share", detail):
-        stored, precision = send(
+        share_ids, precision = send(
             me, RunProtocol("share", secret, (pointer._ref, holder_ids, provider_id)), owner
         )
         detail["precision"] = precision
-        pointers = {
-            holder_id: make_pointer(me, WORLD.worker(holder_id), obj_id, meta)
-            for holder_id, obj_id, meta in stored
-        }
-    return secret, {h.id: pointers[str(h.id)] for h in holders}, precision
+    return secret, share_ids, precision
 
 
 def _share_own(
@@ -166,8 +156,7 @@ def _share_own(
         )
     precision = value.precision_fractional if isinstance(value, FixedPrecisionTensor) else None
     ints = _plain_ints(value, precision)
-    meta = m.TensorMeta(tuple(ints.shape), torch.int64, False)
-    replies: list[tuple[str, int, m.TensorMeta]] = []
+    replies: list[tuple[str, int]] = []
     try:
         for i, (holder_id, part) in enumerate(
             zip(holder_ids, split_additive(ints, len(holder_ids)), strict=True)
@@ -177,12 +166,12 @@ def _share_own(
                 obj_id = worker._store(new_id(), mark_share(part, tag, precision))
             else:
                 obj_id = send(worker, SendShare(new_id(), part, tag, precision), WORLD.worker(holder_id))
-            replies.append((holder_id, obj_id, meta))
+            replies.append((holder_id, obj_id))
     except BaseException:
-        for holder_id, obj_id, _ in replies:
+        for holder_id, obj_id in replies:
             worker.send_msg(m.DeleteObject(obj_id), WORLD.worker(holder_id))
         raise
-    return tuple(replies), precision
+    return tuple(obj_id for _, obj_id in replies), precision
 
 
 def _hand_over(worker: Any, sender: Hashable, secret: int) -> None:
@@ -224,36 +213,39 @@ STEPS.update(
 )
 
 
-def reconstruct(
-    pointers: dict[Hashable, Any], tags: dict[Hashable, ShareTag], detail: dict[str, object]
-) -> torch.Tensor:
-    """Fetch every share (each holder forgets its share) and add them up: the secret, as int64.
+def reconstruct(shared: Any, tags: dict[Hashable, ShareTag], detail: dict[str, object]) -> torch.Tensor:
+    """Fetch every share of ``shared`` (each holder forgets its share) and add them up, as int64.
 
     ``tags`` are the shares' marks, to put a share back as it was if fetching another one fails.
     """
-    me = WORLD.local_worker
-    assert me is not None
+    me: Any = WORLD.local_worker
     total: torch.Tensor | None = None
-    fetched: list[tuple[Any, torch.Tensor]] = []
+    fetched: list[tuple[int, torch.Tensor]] = []
     precision = detail.get("precision")
+    state = shared.__dict__
     with interrupts.Held(), open_step("reconstruct", detail):
         try:
-            for pointer in pointers.values():
-                part = me.send_msg(m.RequestObject(pointer._ref), pointer.location)
-                fetched.append((pointer, part))
+            for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
+                part = me.send_msg(m.RequestObject(m.ObjectRef(obj_id)), holder)
+                fetched.append((obj_id, part))
                 total = part if total is None else total + part
         except BaseException:
-            for pointer, part in fetched:  # all or nothing: the shares fetched go back
-                key = pointer.location.id
-                back = SendShare(pointer.id_at_location, part, tags[key], precision)  # type: ignore[arg-type]
-                new = send(me, back, pointer.location)
-                pointer.__dict__.update(id_at_location=new, _ref=m.ObjectRef(new))
+            ids = list(shared.share_ids)
+            for i, (obj_id, part) in enumerate(fetched):  # all or nothing: the shares fetched go back
+                holder = shared.holders[i]
+                ids[i] = send(me, SendShare(obj_id, part, tags[holder.id], precision), holder)  # type: ignore[arg-type]
+            state["share_ids"] = tuple(ids)
+            state["_pointers"] = None if state["_pointers"] is None else state["_pointers"]
             raise
-        for pointer, _ in fetched:
-            if WORLD.bus.active:
-                WORLD.pointer_retired(pointer)
-            pointer._retire()
+        state["_spent"] = True
+        pointers = state["_pointers"]
+        if pointers:
+            for pointer in pointers.values():  # spent: drawn faded once, and they delete nothing
+                if WORLD.bus.active:
+                    WORLD.pointer_retired(pointer)
+                pointer._retire()
         assert total is not None
         if WORLD.bus.active:  # what me now sees, for the diagram and the privacy overlay
-            detail["value"] = preview(total if precision is None else decode(total, 10, int(precision)))  # type: ignore[call-overload]
+            shown = total if precision is None else decode(total, 10, int(precision))  # type: ignore[call-overload]
+            detail["value"] = preview(shown)
     return total
