@@ -419,3 +419,54 @@ def test_real_operations_are_recorded_and_drawn_in_the_right_worker() -> None:
 
 
 BENGALI_TEXT = re.compile(r"[\u0980-\u09FF]")
+
+
+def big_store_step(index: int, objects: int = 20) -> Step:
+    """``objects`` tensors on bob, more than a store shows before it is summarised."""
+    tensors = tuple(_tensor(2000 + i) for i in range(objects))
+    workers = (_worker("me", "local"), _worker("bob", objects=tensors))
+    events = (ObjectStored("bob", tensors[-1]),)
+    return Step(index=index, op="send", detail={}, events=events, snapshot=WorldSnapshot(workers))
+
+
+def drawn_tensors(dot: str, worker: str = "bob") -> set[str]:
+    parsed = parse_dot(dot)
+    return {n for n in parsed.in_cluster(f"cluster_{worker}") if "tensor" in parsed.classes(n)}
+
+
+def test_expanded_unfolds_a_store_and_a_second_toggle_folds_it(world: FakeWorld, view: LiveView) -> None:
+    world.bus.emit_step(big_store_step(0))
+    folded = drawn_tensors(view.dot)
+    assert 0 < len(folded) < 20 and 'id="expand:store:bob"' in view.dot
+    view.expanded = ["store:bob"]  # what a click in the browser sends
+    assert len(drawn_tensors(view.dot)) == 20
+    view.expanded = ["store:bob", "collection:gone"]  # a key for nothing: ignored, no error
+    assert len(drawn_tensors(view.dot)) == 20 and view.error == ""
+    view.expanded = []
+    assert drawn_tensors(view.dot) == folded
+
+
+def test_a_saved_page_carries_each_steps_stores_unfolded_one_at_a_time(
+    world: FakeWorld, view: LiveView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.bus.emit_step(send_step(0))
+    world.bus.emit_step(big_store_step(1))
+    table = view.replay_data()["languages"]["bn"]
+    small, big = table["expansions"]
+    assert small == {}, "a step with nothing folded has nothing to unfold"
+    assert set(big) == {"store:bob"} and len(drawn_tensors(big["store:bob"])) == 20
+    assert 0 < len(drawn_tensors(table["dots"][1])) < 20
+    # Over the size budget, older steps carry no unfolded pictures; the newest still does.
+    world.bus.emit_step(big_store_step(2))
+    monkeypatch.setattr(live, "REPLAY_EXPANSION_CHARS", 1)
+    older, newest = view.replay_data()["languages"]["en"]["expansions"][1:]
+    assert older == {} and set(newest) == {"store:bob"}
+
+
+def test_the_timeline_entries_are_made_once_per_step_and_language(world: FakeWorld, view: LiveView) -> None:
+    world.bus.emit_step(send_step(0))
+    first = view.steps_meta_for("en")[0]
+    world.bus.emit_step(send_step(1))
+    again = view.steps_meta_for("en")
+    assert again[0] is first and len(again) == 2
+    assert view.steps_meta_for("bn")[0]["narration"] == narrate(view.steps[0], "bn")

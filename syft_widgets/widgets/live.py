@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import anywidget
@@ -33,6 +34,10 @@ def default_world() -> World:
 
 _ESM, _CSS = _export.front_end()
 
+# A saved page carries, per language, at most this much DOT for unfolded stores (newest steps first):
+# about 2 MB, the pictures of some 40 steps of a 1,000-object world.
+REPLAY_EXPANSION_CHARS = 2_000_000
+
 
 class LiveView(anywidget.AnyWidget):
     """A live, replayable diagram of the workers' stores; make one with ``sy.show()``."""
@@ -48,8 +53,9 @@ class LiveView(anywidget.AnyWidget):
         -1, help="Step.index of the step that `dot` depicts, so the browser knows what it drew."
     ).tag(sync=True)
     live = traitlets.Bool(True, help="Follow the newest step while cells run.").tag(sync=True)
-    steps_meta = traitlets.List(
-        traitlets.Dict(), help="Per recorded step: its index, op and narration in lang."
+    # No per-item trait: validating 500 dicts on every push cost more than drawing the step.
+    steps_meta: traitlets.List[dict[str, object]] = traitlets.List(
+        help="Per recorded step, a dict: its index, op and narration in lang."
     ).tag(sync=True)
     labels = traitlets.Dict(help="The controls' words in lang, from the message catalog.").tag(sync=True)
     language_names = traitlets.Dict(help="Each language's own name, for the language toggle.").tag(sync=True)
@@ -72,6 +78,7 @@ class LiveView(anywidget.AnyWidget):
         self._world = world if world is not None else default_world()
         self._hub: LiveHub = hub_for(self._world)
         self._narrations: dict[tuple[str, int], str] = {}
+        self._metas: dict[tuple[str, int], dict[str, object]] = {}
         self._updating = False
         self._closed = False
         super().__init__(lang=lang, **kwargs)
@@ -143,14 +150,63 @@ class LiveView(anywidget.AnyWidget):
         """The step the view shows now (None before the first step)."""
         return self._history.find(self.step) if self.step >= 0 else self._history.latest
 
-    def dot_for(self, step: Step | None, lang: str, names: dict[int, str], id_prefix: str = "") -> str:
-        """DOT of ``step`` for this view's workers, or of the world now when ``step`` is None."""
+    def dot_for(
+        self,
+        step: Step | None,
+        lang: str,
+        names: dict[int, str],
+        id_prefix: str = "",
+        expanded: Collection[str] | None = None,
+    ) -> str:
+        """DOT of ``step`` for this view's workers, or of the world now when ``step`` is None.
+
+        ``expanded`` lists the stores and collections drawn unfolded; by default the view's own.
+        """
+        keys = self.expanded if expanded is None else expanded
+        collections = self._hub.collections
         # The legend has a fold of its own in the view (legend_dot), so drawings leave it out.
         if step is None:
             snapshot: WorldSnapshot = filter_snapshot(self._world.snapshot(), self._ids)
-            return to_dot(snapshot, step=None, lang=lang, names=names, id_prefix=id_prefix, legend=False)
+            return to_dot(
+                snapshot,
+                step=None,
+                lang=lang,
+                names=names,
+                collections=collections,
+                expanded=keys,
+                id_prefix=id_prefix,
+                legend=False,
+            )
         shown = filter_step(step, self._ids)
-        return to_dot(shown.snapshot, step=shown, lang=lang, names=names, id_prefix=id_prefix, legend=False)
+        return to_dot(
+            shown.snapshot,
+            step=shown,
+            lang=lang,
+            names=names,
+            collections=collections,
+            expanded=keys,
+            id_prefix=id_prefix,
+            legend=False,
+        )
+
+    def expansions_for(self, steps: Sequence[Step], lang: str, names: dict[int, str]) -> list[dict[str, str]]:
+        """Per step, its picture with each folded store or collection unfolded alone: a saved page's clicks.
+
+        The newest steps first, until the pictures add up to ``REPLAY_EXPANSION_CHARS`` characters in
+        this language; older steps then carry none and stay folded in the page.
+        """
+        budget = REPLAY_EXPANSION_CHARS
+        found: list[dict[str, str]] = []
+        for step in reversed(steps):
+            pictures: dict[str, str] = {}
+            if budget > 0:
+                folded = self.dot_for(step, lang, names, expanded=())
+                for key in _export.expandable_keys(folded):
+                    pictures[key] = self.dot_for(step, lang, names, expanded=(key,))
+                    budget -= len(pictures[key])
+            found.append(pictures)
+        found.reverse()
+        return found
 
     def narration(self, step: Step, lang: str) -> str:
         """What ``step`` did, in ``lang``; cached because the timeline lists every step."""
@@ -161,12 +217,26 @@ class LiveView(anywidget.AnyWidget):
         return text
 
     def steps_meta_for(self, lang: str) -> list[dict[str, object]]:
-        """The timeline's entries in ``lang``."""
+        """The timeline's entries in ``lang``.
+
+        Each entry is made once and reused: a push while a loop runs lists up to 500 steps.
+        """
         steps = self._history.steps
         if len(self._narrations) > 4 * max(1, len(steps)):
             kept = {s.index for s in steps}
             self._narrations = {k: v for k, v in self._narrations.items() if k[1] in kept}
-        return [{"index": s.index, "op": s.op, "narration": self.narration(s, lang)} for s in steps]
+            self._metas = {k: v for k, v in self._metas.items() if k[1] in kept}
+        metas = []
+        for s in steps:
+            meta = self._metas.get((lang, s.index))
+            if meta is None:
+                meta = self._metas[lang, s.index] = {
+                    "index": s.index,
+                    "op": s.op,
+                    "narration": self.narration(s, lang),
+                }
+            metas.append(meta)
+        return metas
 
     def replay_data(self) -> dict[str, Any]:
         """Every recorded step drawn and narrated in every language: what a saved .html page replays."""
@@ -176,7 +246,8 @@ class LiveView(anywidget.AnyWidget):
             lang: {
                 "labels": labels(lang),
                 "steps_meta": self.steps_meta_for(lang),
-                "dots": [self.dot_for(s, lang, names) for s in steps],
+                "dots": [self.dot_for(s, lang, names, expanded=()) for s in steps],
+                "expansions": self.expansions_for(steps, lang, names),
                 "empty_dot": "" if steps else self.dot_for(None, lang, names),
                 "legend_dot": legend_dot(lang),
             }
