@@ -28,7 +28,7 @@ from tests.browser.lab_page import (
 
 pytestmark = pytest.mark.browser
 
-SETUP, VIEW, PTRS, MOVE = 1, 2, 3, 4
+SETUP, VIEW, PTRS, MOVE, SAVE = 1, 2, 3, 4, 8
 WORKERS = ("me", "w0", "w1", "w2", "w3")
 # A screen: what issue 14 asks the whole picture to fit in, and the page's own viewport.
 SCREEN = (1300, 900)
@@ -213,6 +213,20 @@ def test_a_thousand_pointers_fit_one_screen_and_open_up_on_a_click(
     screenshot(page, root, artifacts / f"thousand_{tag}_w2_unfolded.png")
     store.click()
     eventually(nb, lambda s: _folded(s, "w2", counts["w2"]), "w2 folded again", timeout=30)
+
+    # The saved page, offline: it fits, zooms, and a click unfolds w2 there too.
+    nb.run(SAVE)
+    page.goto((server.root / "thousand.html").as_uri())
+    page.wait_for_selector(".syft-view .syft-graph svg g.node", timeout=30000)
+    saved = Notebook(page)
+    check_fits_one_screen(still_picture(saved), "the saved page")
+    svg = picture(saved)["svg"]
+    ctrl_wheel(page, svg["left"] + svg["width"] / 2, svg["top"] + svg["height"] / 2, -3)
+    until(lambda: picture(saved), lambda p: zoom_scale(p["transform"]) > 1.2, what="zoom in the saved page")
+    page.locator(".syft-fit").click()
+    saved.views().nth(0).locator('.syft-graph [id="syftv1-expand:store:w2"]').click()
+    eventually(saved, lambda s: _holds(s, "w2", counts["w2"]), "w2 unfolded in the saved page", timeout=30)
+    screenshot(page, saved.views().nth(0), artifacts / f"thousand_{tag}_saved_page_w2_unfolded.png")
 
     assert not watch.our_page_errors(), watch.page_errors
     assert not watch.console_errors, watch.console_errors
