@@ -8,8 +8,9 @@ what the privacy overlay claims each worker has seen.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.diagram.shares import SECRET_COLOURS, short_share_value
 from syft_widgets.diagram.words import format_number, translator
+from syft_widgets.encrypted.seen import SeenLedger, WorkerSeen
 from syft_widgets.events import Step
 from tests.dot_reader import Dot, label_text, parse_dot, render_svg, svg_texts
 
@@ -34,6 +36,15 @@ class Part9:
     cp: Any
     steps: list[Step]
 
+    def seen_after(self, step: Step) -> dict[str, WorkerSeen]:
+        """The privacy record right after ``step``: the core's ledger folded over the steps up to it."""
+        ledger = SeenLedger()
+        for s in self.steps:
+            ledger.add_step(s)
+            if s is step:
+                return ledger.as_dict()
+        raise AssertionError(f"step {step.index} was not recorded")
+
     def last(self, op: str) -> Step:
         found = [s for s in self.steps if s.op == op]
         assert found, f"no {op!r} step among {[s.op for s in self.steps]}"
@@ -47,8 +58,8 @@ def part9(env, steps) -> Iterator[Part9]:
     yield Part9(env, cp, steps)
 
 
-def draw(step: Step, lang: str = "en", privacy: bool = False) -> Dot:
-    return parse_dot(to_dot(step.snapshot, step=step, lang=lang, legend=False, privacy=privacy))
+def draw(step: Step, lang: str = "en", seen: Mapping[str, WorkerSeen] | None = None) -> Dot:
+    return parse_dot(to_dot(step.snapshot, step=step, lang=lang, legend=False, seen=seen))
 
 
 def shares_in(dot: Dot, cluster: str) -> list[str]:
@@ -108,17 +119,6 @@ def test_shares_of_one_secret_share_a_colour_and_a_dotted_line_two_secrets_diffe
         links = [a for t, h, a in dot.edges if {t, h} == set(nodes)]
         assert len(links) == 1 and links[0]["style"] == "dotted" and links[0]["color"] == colours[secret]
     assert len(set(colours.values())) == 2, "two secrets, two colours"
-
-
-def test_mes_pointers_to_shares_carry_their_secret(part9) -> None:
-    x = torch.tensor([25]).share(part9.env.bob, part9.env.alice, crypto_provider=part9.cp)
-    dot = draw(part9.last("share"))
-    pointers = [n for n in dot.in_cluster(ME) if "pointer" in dot.classes(n)]
-    assert len(pointers) == 2
-    for p in pointers:
-        assert secret_of(dot, p) == f"secret_{x.secret_id}"
-        (_tail, head, _attrs) = dot.edge(f"{p}_to")
-        assert secret_of(dot, head) == f"secret_{x.secret_id}" and dot.cluster_of[head] in (BOB, ALICE)
 
 
 def test_fixed_precision_shares_are_marked(part9) -> None:
@@ -268,6 +268,63 @@ def test_fix_precision_on_a_worker_is_narrated(part9) -> None:
     assert narrate(step, "bn").endswith("স্থির দশমিক ×১,০০০-এ রূপান্তর করেছে")
 
 
+# ---- the privacy overlay ----------------------------------------------------------------------------
+
+
+def seen_note(dot: Dot, cluster: str) -> list[str]:
+    [node] = [n for n in dot.in_cluster(cluster) if "seen" in dot.classes(n)]
+    return label_text(dot.nodes[node]["label"])
+
+
+def test_overlay_says_holders_saw_nothing_and_me_saw_its_own_value_and_the_result(part9) -> None:
+    bob, alice = part9.env.bob, part9.env.alice
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=part9.cp)
+    y = torch.tensor([5]).share(bob, alice, crypto_provider=part9.cp)
+    (x * y).get()
+    for lang in ("en", "bn"):
+        _ = translator(lang)
+        step = part9.last("reconstruct")
+        dot = draw(step, lang, seen=part9.seen_after(step))
+        for cluster in (BOB, ALICE, CP):
+            assert seen_note(dot, cluster)[0] == _("saw nothing in the clear")
+        me = seen_note(dot, ME)
+        assert me[0] == _("saw in the clear:")
+        assert _("its own value {value}").format(value="[25]") in me
+        assert _("its own value {value}").format(value="[5]") in me
+        assert _("{value}, revealed from shares").format(value="[125]") in me
+    # Without the toggle, no notes at all.
+    assert not [n for n in draw(part9.last("reconstruct")).nodes if n.startswith("seen_")]
+
+
+def test_overlay_shows_a_plain_tensor_a_worker_received(part9) -> None:
+    torch.tensor([1, 2, 3]).send(part9.env.bob)
+    step = part9.last("send")
+    dot = draw(step, seen=part9.seen_after(step))
+    assert "[1, 2, 3] from me" in seen_note(dot, BOB)
+    assert seen_note(dot, ALICE) == ["saw nothing in the clear"]
+
+
+def test_overlay_of_an_older_step_shows_what_was_seen_then(part9) -> None:
+    bob, alice = part9.env.bob, part9.env.alice
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=part9.cp)
+    first = part9.last("share")
+    x.get()
+    then = seen_note(draw(first, seen=part9.seen_after(first)), ME)
+    assert "its own value [25]" in then and "[25], revealed from shares" not in then
+    now = part9.last("reconstruct")
+    assert "[25], revealed from shares" in seen_note(draw(now, seen=part9.seen_after(now)), ME)
+
+
+def test_overlay_counts_are_in_the_views_digits(part9) -> None:
+    x = torch.tensor([25]).share(part9.env.bob, part9.env.alice, crypto_provider=part9.cp)
+    y = torch.tensor([5]).share(part9.env.bob, part9.env.alice, crypto_provider=part9.cp)
+    (x * y).get()
+    step = part9.last("reconstruct")
+    bob = seen_note(draw(step, "bn", seen=part9.seen_after(step)), BOB)
+    counts = " ".join(bob[1:])
+    assert BENGALI_DIGIT.search(counts) and not re.search("[0-9]", counts), bob
+
+
 # ---- Graphviz lays it out without a warning ---------------------------------------------------------
 
 
@@ -281,5 +338,88 @@ def test_every_part9_step_renders_without_warnings_in_both_languages(part9) -> N
     assert len(recorded) >= 6
     for lang in ("en", "bn"):
         for step in recorded[-3:]:
-            svg = render_svg(to_dot(step.snapshot, step=step, lang=lang, privacy=True))
+            svg = render_svg(to_dot(step.snapshot, step=step, lang=lang, seen=part9.seen_after(step)))
             assert svg_texts(svg)
+
+
+# ---- the live view: the toggle, view.seen and the saved replay --------------------------------------
+
+
+class SilentComm:
+    """A comm that goes nowhere, so a LiveView can be made outside a kernel."""
+
+    comm_id = "test-comm"
+    kernel = "test"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def view(part9, monkeypatch) -> Iterator[Any]:
+    import comm
+
+    monkeypatch.setattr(comm, "create_comm", SilentComm)
+    v = sy.show()
+    yield v
+    v.close()
+
+
+def plain(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def test_view_seen_is_plain_data_that_matches_the_overlay(part9, view) -> None:
+    bob, alice = part9.env.bob, part9.env.alice
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=part9.cp)
+    y = torch.tensor([5]).share(bob, alice, crypto_provider=part9.cp)
+    (x * y).get()
+    seen = view.seen
+    assert plain(seen), "view.seen holds plain data only"
+    json.dumps(seen)  # and it can be written out as it is
+    assert all(seen[w]["saw_nothing"] for w in ("bob", "alice", "crypto_provider"))
+    assert next(iter(seen)) == "me" and not seen["me"]["saw_nothing"]
+    assert seen["bob"]["shares"] >= 2 and seen["bob"]["clear"] == []
+    me = seen["me"]
+    assert [(e["how"], e["preview"]) for e in me["clear"]][-3:] == [
+        ("own", "[25]"),
+        ("own", "[5]"),
+        ("revealed", "[125]"),
+    ]
+    # The overlay of the newest step says the same.
+    view.privacy = True
+    dot = parse_dot(view.dot)
+    assert seen_note(dot, BOB)[0] == "saw nothing in the clear"
+    assert "[125], revealed from shares" in seen_note(dot, ME)
+
+
+def test_the_saved_replay_carries_the_overlay_for_every_step(part9, view) -> None:
+    x = torch.tensor([25]).share(part9.env.bob, part9.env.alice, crypto_provider=part9.cp)
+    x.get()
+    data = view.replay_data()
+    assert data["privacy"] is False
+    for lang in ("en", "bn"):
+        table = data["languages"][lang]
+        assert len(table["privacy_dots"]) == len(table["dots"]) == len(view.steps)
+        for plain, overlay in zip(table["dots"], table["privacy_dots"], strict=True):
+            assert not [n for n in parse_dot(plain).nodes if n.startswith("seen_")]
+            drawn = parse_dot(overlay)
+            notes = {drawn.cluster_of[n] for n in drawn.nodes if n.startswith("seen_")}
+            assert notes == set(drawn.clusters), "one note in every worker's box"
+            assert notes >= {ME, BOB, ALICE, CP}

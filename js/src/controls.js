@@ -44,6 +44,7 @@ export function buildControls(viewNumber) {
     zoomIn: button("syft-zoom-in", "+"),
     fit: button("syft-fit", "⤢"),
     save: button("syft-save"),
+    privacy: button("syft-privacy"),
     langs: el("span", "syft-langs", { role: "group" }),
     narration: el("div", "syft-narration", { "aria-live": "polite" }),
     error: el("div", "syft-error", { role: "alert" }),
@@ -53,11 +54,11 @@ export function buildControls(viewNumber) {
     legendSummary: el("summary"),
     legendGraph: el("div", "syft-legend-graph"),
   };
-  const { root, prev, play, next, slider, counter, live, save, langs } = parts;
+  const { root, prev, play, next, slider, counter, live, save, privacy, langs } = parts;
   const toolbar = el("div", "syft-toolbar");
   const zoom = el("span", "syft-zoom", { role: "group" });
   zoom.append(parts.zoomOut, parts.zoomIn, parts.fit);
-  toolbar.append(prev, play, next, slider, counter, live, zoom, save, langs);
+  toolbar.append(prev, play, next, slider, counter, live, zoom, save, privacy, langs);
   parts.graph.append(parts.loading);
   parts.legend.append(parts.legendSummary, parts.legendGraph);
   root.append(toolbar, parts.narration, parts.error, parts.graph, parts.legend);
@@ -90,7 +91,7 @@ function paintLanguages(langs, names, current) {
  * Show `state` in the controls: their words (`labels`, from the message catalog), the step counter,
  * the narration of step `pos` of `steps`, and which buttons can be used.
  */
-export function paintControls(parts, { labels: l, steps, pos, lang, playing, live, languageNames }) {
+export function paintControls(parts, { labels: l, steps, pos, lang, playing, live, languageNames, privacy }) {
   const { root, prev, play, next, slider, counter, save, langs } = parts;
   const count = steps.length;
   setTitle(prev, l.previous);
@@ -118,6 +119,10 @@ export function paintControls(parts, { labels: l, steps, pos, lang, playing, liv
   parts.graph.title = l.graph_hint ?? "";
   save.textContent = l.save ?? "";
   save.disabled = !parts.graph.querySelector("svg");
+  // The privacy overlay: what each worker has seen in the clear, drawn into its box when pressed.
+  parts.privacy.textContent = l.privacy ?? "";
+  parts.privacy.title = l.privacy_tip ?? "";
+  parts.privacy.setAttribute("aria-pressed", String(Boolean(privacy)));
   langs.setAttribute("aria-label", l.language ?? "");
   paintLanguages(langs, languageNames, lang);
   root.lang = lang;

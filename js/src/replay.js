@@ -9,8 +9,10 @@ const DERIVED = ["dot", "dot_step", "labels", "steps_meta", "legend_dot"];
 
 /**
  * @param {{lang: string, step: number, language_names: object,
+ *          privacy?: boolean,
  *          languages: Record<string, {labels: object, steps_meta: Array<{index: number}>,
- *                                     dots: string[], empty_dot: string, legend_dot: string,
+ *                                     dots: string[], privacy_dots?: string[], empty_dot: string,
+ *                                     legend_dot: string,
  *                                     expansions?: Array<Record<string, string>>}>}} data
  */
 export function replayModel(data) {
@@ -18,6 +20,7 @@ export function replayModel(data) {
     lang: data.lang,
     step: data.step,
     live: false,
+    privacy: Boolean(data.privacy),
     expanded: [],
     error: "",
     language_names: data.language_names,
@@ -29,12 +32,14 @@ export function replayModel(data) {
     const table = data.languages[state.lang] ?? Object.values(data.languages)[0];
     const found = table.steps_meta.findIndex((s) => s.index === state.step);
     const pos = found >= 0 ? found : table.steps_meta.length - 1;
+    // With the privacy overlay on, each step's picture drawn with it (what each worker has seen).
+    const dots = state.privacy && table.privacy_dots ? table.privacy_dots : table.dots;
     // The key clicked last; a step that cannot unfold it (older ones may carry no expansions) keeps
     // its folded picture.
     const key = state.expanded[state.expanded.length - 1];
     const unfolded = !state.privacy && pos >= 0 && key ? table.expansions?.[pos]?.[key] : undefined;
     return {
-      dot: unfolded ?? (pos >= 0 ? table.dots[pos] : table.empty_dot),
+      dot: unfolded ?? (pos >= 0 ? dots[pos] : table.empty_dot),
       dot_step: pos >= 0 ? table.steps_meta[pos].index : -1,
       labels: table.labels,
       steps_meta: table.steps_meta,

@@ -45,6 +45,7 @@ function render({ model, el: host }) {
       playing: Boolean(playTimer),
       live: Boolean(model.get("live")),
       languageNames: model.get("language_names") || {},
+      privacy: Boolean(model.get("privacy")),
     });
     showError();
   }
@@ -137,6 +138,11 @@ function render({ model, el: host }) {
     if (steps.length) model.set("step", steps[steps.length - 1].index);
     model.save_changes();
   }
+  // The kernel (or the saved page) answers with the picture drawn with or without the overlay.
+  function togglePrivacy() {
+    model.set("privacy", !model.get("privacy"));
+    model.save_changes();
+  }
   // A click on a folded store or collection (class sw-expandable, id "<prefix>expand:<key>") unfolds
   // it, a click on an unfolded one folds it again: the kernel (or the saved page) draws the picture.
   // The second click of a double click is not a toggle: a double click shows the whole picture.
@@ -151,6 +157,14 @@ function render({ model, el: host }) {
     else keys.add(key);
     model.set("expanded", [...keys]);
     model.save_changes();
+  }
+  // The keyboard's way to the same: Enter or Space on a focused store or collection (surface.js makes
+  // them focusable).
+  function toggleExpandedByKey(event) {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    if (!event.target.closest?.(".sw-expandable[id]")) return;
+    event.preventDefault();
+    toggleExpanded(event);
   }
   function chooseLanguage(event) {
     const choice = event.target.closest("[data-lang]");
@@ -181,8 +195,10 @@ function render({ model, el: host }) {
   on(ui.fit, "click", () => surface.resetZoom());
   on(ui.graph, "dblclick", () => surface.resetZoom());
   on(ui.graph, "click", toggleExpanded);
+  on(ui.graph, "keydown", toggleExpandedByKey);
   on(ui.save, "click", () => downloadSvg(ui.graph, `syft-step-${model.get("step")}.svg`));
   on(ui.langs, "click", chooseLanguage);
+  on(ui.privacy, "click", togglePrivacy);
   on(ui.legend, "toggle", drawLegend);
 
   // The model's events are not DOM events: one named handler per trait, taken off again below.
@@ -194,6 +210,7 @@ function render({ model, el: host }) {
     "change:dot_step": markUnchangedPicture,
     "change:live": updateControls,
     "change:lang": updateControls,
+    "change:privacy": updateControls,
     "change:language_names": updateControls,
     "change:error": showError,
     "change:legend_dot": drawLegend,

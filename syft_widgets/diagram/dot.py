@@ -28,6 +28,7 @@ from .labels import (
 )
 from .legend import add_legend
 from .operations import operation_word
+from .privacy import WorkerSeenLike
 from .shares import ShareLook, crypto_message_word
 from .words import N_, format_number, plural_translator, translator
 
@@ -130,10 +131,10 @@ class _Drawing:
         id_prefix: str,
         collections: Sequence[PointerCollection] = (),
         expanded: Collection[str] = (),
-        privacy: bool = False,
+        seen: Mapping[str, WorkerSeenLike] | None = None,
     ) -> None:
         self.snapshot = snapshot
-        self.shares = ShareLook(snapshot, step, lang, privacy)  # shares, crypto messages, overlay
+        self.shares = ShareLook(snapshot, step, lang, seen)  # shares, crypto messages, overlay
         self.step = step
         self.changes: Changes = step_changes(step)
         self.failed = step is not None and step.failed
@@ -560,7 +561,7 @@ def to_dot(
     max_objects_per_worker: int = 8,
     id_prefix: str = "",
     legend: bool = True,
-    privacy: bool = False,
+    seen: Mapping[str, WorkerSeenLike] | None = None,
 ) -> str:
     """DOT text for ``snapshot``: one cluster per worker, highlights and messages of ``step``.
 
@@ -569,8 +570,8 @@ def to_dot(
     the SVG ids of several views on one page apart. Stores above ``max_objects_per_worker`` are
     summarised. ``expanded`` holds the keys (``store:bob``, ``collection:ptrs``) of what the learner
     unfolded; each expandable node has the id ``<id_prefix>expand:<key>`` and the class
-    ``sw-expandable`` (docs/diagram.md, "Folding"). ``privacy`` adds the privacy overlay: a note in
-    each worker's box of what it has seen in the clear, from the snapshot's record (privacy.py).
+    ``sw-expandable`` (docs/diagram.md, "Folding"). ``seen`` (what each worker has seen in the clear,
+    by worker id: ``encrypted.seen``'s record as of the step) adds the privacy overlay (privacy.py).
 
     >>> from syft_widgets.snapshot import WorkerView, WorldSnapshot
     >>> world = WorldSnapshot((WorkerView("me", "local", True, ()), WorkerView("bob", "virtual", True, ())))
@@ -586,6 +587,6 @@ def to_dot(
         id_prefix,
         collections=collections,
         expanded=expanded,
-        privacy=privacy,
+        seen=seen,
     )
     return drawing.draw(legend)

@@ -1,10 +1,10 @@
 """The privacy overlay: in each worker's box, a note of what that worker has seen in the clear.
 
-The core keeps the record (``syft_widgets.encrypted.seen``): per worker, the plain values it saw (its
-own values, plain tensors it received, results it revealed) and how many random-looking shares and
-masked values passed through it, which reveal nothing. A step's snapshot carries the record as it was
-right after the step, so a replay shows what each worker had seen *then*. Here it becomes words (one
-note per worker, "saw nothing" or a short list) and plain data for ``view.seen``.
+The record is ``syft_widgets.encrypted.seen``'s, a fold over the recorded steps: per worker, the plain
+values it saw (its own values, plain tensors it received, results it revealed) and how many
+random-looking shares and masked values passed through it, which reveal nothing. A view keeps the
+record as it was after each step, so a replay shows what each worker had seen *then*. Here it
+becomes words (one note per worker, "saw nothing" or a short list) and plain data for ``view.seen``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Protocol
 
 import graphviz
 
-from ..snapshot import WorldSnapshot
 from .ids import worker_slug
 from .labels import join_lines, safe_text
 from .words import N_, format_number, plural_translator
@@ -26,7 +25,6 @@ __all__ = [
     "WorkerSeenLike",
     "add_seen_note",
     "seen_lines",
-    "seen_of",
     "seen_record",
 ]
 
@@ -81,11 +79,6 @@ class WorkerSeenLike(Protocol):
     def shares(self) -> int: ...
     @property
     def masked(self) -> int: ...
-
-
-def seen_of(snapshot: WorldSnapshot) -> Mapping[str, WorkerSeenLike]:
-    """The record a snapshot carries, by worker id; empty for a snapshot without one."""
-    return {s.worker: s for s in getattr(snapshot, "seen", ())}
 
 
 def seen_lines(seen: WorkerSeenLike, _: Callable[[str], str], lang: str) -> list[str]:

@@ -24,7 +24,7 @@ from ..snapshot import ObjectView, WorkerView, WorldSnapshot
 from . import style
 from .labels import join_lines, kind_id, safe_text, shape_text
 from .operations import operation_word
-from .privacy import SEEN_NOTE, SEEN_NOTHING, add_seen_note, seen_of
+from .privacy import SEEN_NOTE, SEEN_NOTHING, WorkerSeenLike, add_seen_note
 from .words import N_, format_number, translator
 
 __all__ = [
@@ -164,11 +164,17 @@ class _Cluster(Protocol):
 class ShareLook:
     """How one picture draws shares, fixed-point values, crypto messages and the privacy overlay."""
 
-    def __init__(self, snapshot: WorldSnapshot, step: Step | None, lang: str, privacy: bool = False) -> None:
+    def __init__(
+        self,
+        snapshot: WorldSnapshot,
+        step: Step | None,
+        lang: str,
+        seen: Mapping[str, WorkerSeenLike] | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.step = step
         self.lang = lang
-        self.privacy = privacy
+        self.seen = seen  # the privacy overlay's record, or None for no overlay
         self._ = translator(lang)
         # Where each share lives: (worker, object id) -> its tag; the colours follow the secrets.
         self.tags = {
@@ -243,11 +249,10 @@ class ShareLook:
         self._draw_links(graph, clusters, id_prefix)
         if local is not None:
             self._draw_reveal(graph, clusters, local, id_prefix)
-        if self.privacy:
-            record = seen_of(self.snapshot)
+        if self.seen is not None:
             for c in clusters.values():
-                seen = record.get(c.worker.id)
-                if seen is None:  # not in the record (a Ray worker): unknown, so nothing is claimed
+                seen = self.seen.get(c.worker.id)
+                if seen is None:  # a worker the record never heard of: nothing is claimed about it
                     continue
                 with graph.subgraph(name=c.name) as sub:
                     add_seen_note(sub, c.worker.id, seen, self._, self.lang, id_prefix)

@@ -30,6 +30,8 @@ LABEL_MSGIDS: dict[str, str] = {
     "graph_hint": N_(
         "Drag to move the picture; Ctrl + wheel or pinch to zoom; double-click to see it whole."
     ),
+    "privacy": N_("Privacy"),
+    "privacy_tip": N_("Show what each worker has seen in the clear"),
 }
 
 

@@ -11,6 +11,7 @@ import anywidget
 import traitlets
 
 from ..diagram import narrate, to_dot
+from ..diagram.privacy import seen_record
 from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
 from ..snapshot import WorldSnapshot
@@ -19,6 +20,7 @@ from . import _export
 from ._drawing import filter_snapshot, filter_step, legend_dot, worker_ids
 from ._hub import LiveHub, World, hub_for
 from ._labels import labels, language_names
+from ._privacy import SeenHistory
 
 __all__ = ["LiveView", "UnsupportedLanguageError", "default_world", "show"]
 
@@ -65,6 +67,9 @@ class LiveView(anywidget.AnyWidget):
         help="Keys of the stores and collections drawn unfolded ('store:bob', 'collection:ptrs'); a click "
         "in the picture toggles one. Keys of things that need no folding are ignored.",
     ).tag(sync=True)
+    privacy = traitlets.Bool(
+        False, help="Draw the privacy overlay: in each worker's box, what it has seen in the clear."
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -78,6 +83,7 @@ class LiveView(anywidget.AnyWidget):
         self._world = world if world is not None else default_world()
         self._hub: LiveHub = hub_for(self._world)
         self._narrations: dict[tuple[str, int], str] = {}
+        self._seen = SeenHistory()  # the privacy overlay's record, folded from the steps when asked
         self._metas: dict[tuple[str, int], dict[str, object]] = {}
         self._updating = False
         self._closed = False
@@ -94,7 +100,7 @@ class LiveView(anywidget.AnyWidget):
         except ValueError as exc:  # the catalog's own words, as the error traitlets expects
             raise UnsupportedLanguageError(str(exc)) from None
 
-    @traitlets.observe("lang", "step", "live", "expanded")
+    @traitlets.observe("lang", "step", "live", "expanded", "privacy")
     def _on_view_state(self, change: dict[str, Any]) -> None:
         # The browser moved the timeline, switched language or unfolded a store: redraw this view only.
         if self._updating or self._closed or not hasattr(self, "_history"):
@@ -116,6 +122,20 @@ class LiveView(anywidget.AnyWidget):
         """The recorded steps, oldest first (at most the history's capacity, 500 by default)."""
         self._hub.catch_up()
         return self._history.steps
+
+    @property
+    def seen(self) -> dict[str, dict[str, object]]:
+        """What each worker shown has seen in the clear, after the newest step: the privacy overlay's record.
+
+        Plain data, per worker id: ``saw_nothing``; ``clear``, its latest values seen in the clear,
+        each with ``how`` ("own": its own value it shared; "received": a plain tensor another worker
+        sent it; "revealed": a secret it put back together with ``.get()``), ``source``, ``obj_id``,
+        ``shape``, ``dtype`` and ``preview``; ``clear_count``; and how many random-looking ``shares``
+        and ``masked`` values passed through it. It covers the steps this view recorded.
+        """
+        self._hub.catch_up()
+        record = self._seen.after(self._history.steps)
+        return seen_record({w: s for w, s in record.items() if self._ids is None or w in self._ids})
 
     @property
     def workers(self) -> tuple[str, ...] | None:
@@ -157,12 +177,16 @@ class LiveView(anywidget.AnyWidget):
         names: dict[int, str],
         id_prefix: str = "",
         expanded: Collection[str] | None = None,
+        privacy: bool | None = None,
     ) -> str:
         """DOT of ``step`` for this view's workers, or of the world now when ``step`` is None.
 
         ``expanded`` lists the stores and collections drawn unfolded; by default the view's own.
+        ``privacy`` draws the privacy overlay; by default when the view's toggle is on.
         """
         keys = self.expanded if expanded is None else expanded
+        overlay = self.privacy if privacy is None else privacy
+        seen = self._seen.after(self._history.steps, step) if overlay else None
         collections = self._hub.collections
         # The legend has a fold of its own in the view (legend_dot), so drawings leave it out.
         if step is None:
@@ -176,6 +200,7 @@ class LiveView(anywidget.AnyWidget):
                 expanded=keys,
                 id_prefix=id_prefix,
                 legend=False,
+                seen=seen,
             )
         shown = filter_step(step, self._ids)
         return to_dot(
@@ -187,6 +212,7 @@ class LiveView(anywidget.AnyWidget):
             expanded=keys,
             id_prefix=id_prefix,
             legend=False,
+            seen=seen,
         )
 
     def expansions_for(self, steps: Sequence[Step], lang: str, names: dict[int, str]) -> list[dict[str, str]]:
@@ -200,9 +226,9 @@ class LiveView(anywidget.AnyWidget):
         for step in reversed(steps):
             pictures: dict[str, str] = {}
             if budget > 0:
-                folded = self.dot_for(step, lang, names, expanded=())
+                folded = self.dot_for(step, lang, names, expanded=(), privacy=False)
                 for key in _export.expandable_keys(folded):
-                    pictures[key] = self.dot_for(step, lang, names, expanded=(key,))
+                    pictures[key] = self.dot_for(step, lang, names, expanded=(key,), privacy=False)
                     budget -= len(pictures[key])
             found.append(pictures)
         found.reverse()
@@ -246,7 +272,8 @@ class LiveView(anywidget.AnyWidget):
             lang: {
                 "labels": labels(lang),
                 "steps_meta": self.steps_meta_for(lang),
-                "dots": [self.dot_for(s, lang, names, expanded=()) for s in steps],
+                "dots": [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps],
+                "privacy_dots": [self.dot_for(s, lang, names, expanded=(), privacy=True) for s in steps],
                 "expansions": self.expansions_for(steps, lang, names),
                 "empty_dot": "" if steps else self.dot_for(None, lang, names),
                 "legend_dot": legend_dot(lang),
@@ -258,6 +285,7 @@ class LiveView(anywidget.AnyWidget):
             "lang": self.lang,
             "step": shown.index if shown is not None else -1,
             "language_names": language_names(),
+            "privacy": self.privacy,
             "languages": languages,
         }
 
