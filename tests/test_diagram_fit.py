@@ -315,3 +315,41 @@ def test_hub_offers_the_collections_of_its_last_push(env, monkeypatch) -> None:
     hub.push()
     [ptrs_found] = hub.collections
     assert [pid for _path, pid in ptrs_found.members] == [p.id for p in ptrs]
+
+
+# ---- a list only the output cache keeps is not the learner's ------------------------------------------
+
+
+def test_in_ipython_a_shown_list_rebound_leaves_its_pointers_to_the_cache(env, monkeypatch) -> None:
+    import comm
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: type("C", (), {
+        "comm_id": "c", "kernel": "k", "open": lambda *a, **k: None, "on_msg": lambda *a, **k: None,
+        "send": lambda *a, **k: None, "close": lambda *a, **k: None})())  # fmt: skip
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns.update(torch=torch, bob=env.bob, alice=env.alice, sy=sy)
+        for source in (
+            "view = sy.show()",
+            "ptrs = [torch.tensor([i]).send(bob) for i in range(6)]\nptrs",  # shown: Out[n] holds the list
+            "pairs = [(torch.tensor([i]).send(alice), torch.tensor([i]).send(alice)) for i in range(3)]\npairs",
+            "ptrs = ptrs[:2]\npairs = None",  # rebound: the cache alone holds the old lists
+            "kept = torch.tensor([9]).send(bob)",
+        ):
+            assert shell.run_cell(source, store_history=True).success, source
+        old_ptrs, old_pairs = (v for v in shell.user_ns["Out"].values())
+        view = shell.user_ns["view"]
+        drawn = {p.id for p in view.steps[-1].snapshot.worker("me").pointers}
+        still_held = {p.id for p in shell.user_ns["ptrs"]} | {shell.user_ns["kept"].id}
+        only_cached = {p.id for p in old_ptrs[2:]} | {p.id for pair in old_pairs for p in pair}
+        assert still_held <= drawn
+        assert not only_cached & drawn
+        assert all(p.is_live_pointer for p in old_ptrs), "the cache keeps them alive; they are just not drawn"
+        assert [c.name for c in view._hub.collections] == ["ptrs"]
+    finally:
+        if "view" in shell.user_ns:
+            shell.user_ns["view"].close()  # even when an assertion failed: no view may outlive its test
+        shell.reset(new_session=False)
+        shell.user_ns.clear()
+        InteractiveShell.clear_instance()
