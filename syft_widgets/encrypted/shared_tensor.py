@@ -329,11 +329,12 @@ class _SharedMethods:
     __lt__ = lt
     __le__ = le
 
-    def __eq__(self, other: Any) -> SharedTensor:  # type: ignore[override]
-        return self.eq(other)
+    # == with something that is no number (None, a string) is Python's identity test, not a protocol.
+    def __eq__(self, other: Any) -> Any:
+        return self.eq(other) if isinstance(other, (int, float, torch.Tensor)) else NotImplemented
 
-    def __ne__(self, other: Any) -> SharedTensor:  # type: ignore[override]
-        return self.ne(other)
+    def __ne__(self, other: Any) -> Any:
+        return self.ne(other) if isinstance(other, (int, float, torch.Tensor)) else NotImplemented
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """The largest value (``dim=None``), or ``MaxResult(values, indices)`` along ``dim``."""
