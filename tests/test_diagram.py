@@ -241,6 +241,8 @@ def test_legend_explains_kinds_and_highlights_and_can_be_left_out(seed_tutorial:
         "removed",
         "retrieved",
         "offline",
+        "list of pointers",  # a big world: a folded collection, a store's summary note
+        "summary",
         "share",  # shares of a secret, a value .get() revealed, the privacy overlay's notes (shares.py)
         "revealed",
         "saw nothing in the clear",

@@ -65,4 +65,17 @@ def add_legend(graph: graphviz.Digraph, _: Callable[[str], str], id_prefix: str 
             id=f"{p}legend_message",
             **{**style.MESSAGE, "constraint": "true"},
         )
+        # A big world: a learner's list of pointers folded into one node, a store's summary note.
+        legend.node(
+            f"{p}legend_collection",
+            label=safe_text(_("list of pointers")),
+            id=f"{p}legend_collection",
+            **style.COLLECTION,
+        )
+        legend.node(
+            f"{p}legend_summary", label=safe_text(_("summary")), id=f"{p}legend_summary", **style.FOLD
+        )
+        legend.edge(
+            f"{p}legend_collection", f"{p}legend_summary", style="invis", id=f"{p}legend_collection_summary"
+        )
         add_share_legend(legend, _, p)  # shares of one secret, a Beaver triple (shares.py)
