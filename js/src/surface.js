@@ -160,6 +160,11 @@ export class Surface {
       })
       .on("end", () => {
         try {
+          // A store or collection a click unfolds can also be reached and unfolded with the keyboard.
+          for (const node of this.node.querySelectorAll(".sw-expandable")) {
+            node.setAttribute("tabindex", "0");
+            node.setAttribute("role", "button");
+          }
           fitLabels(this.node);
           this.keepChangesInView();
         } catch {

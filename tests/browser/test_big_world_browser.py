@@ -213,6 +213,13 @@ def test_a_thousand_pointers_fit_one_screen_and_open_up_on_a_click(
     screenshot(page, root, artifacts / f"thousand_{tag}_w2_unfolded.png")
     store.click()
     eventually(nb, lambda s: _folded(s, "w2", counts["w2"]), "w2 folded again", timeout=30)
+    # The keyboard does the same: the store takes the focus, Enter unfolds it and folds it again.
+    store.focus()
+    page.keyboard.press("Enter")
+    eventually(nb, lambda s: _holds(s, "w2", counts["w2"]), "w2 unfolded with Enter", timeout=30)
+    store.focus()
+    page.keyboard.press("Enter")
+    eventually(nb, lambda s: _folded(s, "w2", counts["w2"]), "w2 folded with Enter", timeout=30)
 
     # The saved page, offline: it fits, zooms, and a click unfolds w2 there too.
     nb.run(SAVE)
