@@ -94,7 +94,7 @@ def test_each_share_is_drawn_in_its_holders_box_with_a_short_random_value(part9,
         assert lines[0] == _("{kind} #{id}").format(kind=_("share"), id=obj_id)
         # The value is the share's own first digits, not the secret.
         assert lines[1] == short_share_value(str(share.tolist())) and SHORT_SHARE.fullmatch(lines[1])
-        assert "25" not in lines[1]
+        assert lines[1] != "[25]"
         place_text = f"{format_number(place, lang)}/{format_number(2, lang)}"
         assert lines[-1] == _("secret #{id} · {place}").format(id=x.secret_id, place=place_text)
     assert not shares_in(dot, ME) and not shares_in(dot, CP)
@@ -149,8 +149,9 @@ def test_triples_go_from_the_crypto_provider_to_each_holder_and_nothing_comes_ba
         if "message" in attrs.get("class", "") and "Beaver triple" in attrs.get("label", ""):
             assert {"crypto", "triple"} <= set(attrs["class"].split())
             assert attrs["style"] == "dashed"
-    # The holders never send the crypto provider anything.
+    # The holders never send the crypto provider anything; me only asks it to deal.
     assert not [a for a in arrows if a[1] == CP and a[0] in (BOB, ALICE)]
+    assert [(s, label) for s, r, label in arrows if r == CP] == [(ME, "please deal")]
     # The product is a new secret, shared by bob and alice; me holds no value.
     assert {secret_of(dot, n) for n in shares_in(dot, BOB) + shares_in(dot, ALICE)} >= {
         f"secret_{z.secret_id}"
@@ -256,6 +257,28 @@ def test_reconstruction_is_narrated_with_the_value(part9) -> None:
     step = part9.last("reconstruct")
     assert narrate(step, "en") == "me fetched 2 shares from bob and alice and added them up: [25]"
     assert narrate(step, "bn") == "me bob এবং alice থেকে ২টি ভাগ এনে যোগ করেছে: [25]"
+
+
+def test_part10_a_worker_shares_its_own_value_and_me_gets_only_pointers(part9) -> None:
+    bob, alice = part9.env.bob, part9.env.alice
+    param = torch.tensor([0.5, -1.25]).send(bob)
+    shared = param.fix_precision().share(bob, alice, crypto_provider=part9.cp).get()
+    split, fetched = part9.last("share"), part9.last("get")
+    said = narrate(split, "en")
+    assert said.startswith("bob split a secret into 2 shares: bob [") and said.endswith(
+        "(fixed point ×1,000)"
+    )
+    assert "[0.5, -1.25]" not in said and "[500, -1250]" not in said, "the learner is not told bob's value"
+    assert narrate(split, "bn").startswith("bob একটি গোপন মানকে ২টি ভাগে (share) ভাগ করেছে")
+    assert (
+        narrate(fetched, "en") == "me fetched the shared value from bob: the pointers to its shares, no value"
+    )
+    assert narrate(fetched, "bn").startswith("me bob-এর কাছ থেকে ভাগ করা মানটি এনেছে")
+    dot = draw(fetched, seen=part9.seen_after(fetched))
+    assert "[0.5, -1.25] from me" in seen_note(dot, BOB)  # bob's own parameter, sent by me
+    assert seen_note(dot, ALICE)[0] == "saw nothing in the clear"
+    assert seen_note(dot, CP) == ["saw nothing in the clear"]
+    assert shared.get().float_precision().tolist() == [0.5, -1.25]
 
 
 def test_fix_precision_on_a_worker_is_narrated(part9) -> None:

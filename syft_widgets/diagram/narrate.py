@@ -153,6 +153,12 @@ def _get(step: Step, w: _Words) -> str:
     requests = _messages(step, "request object")
     if requests:
         return _sentence(w.message(m, _thing_of(step, w, m)) for m in requests)
+    # Part 10: .get() of a value a worker shared brings me the pointers to its shares, not a value.
+    handed = [m for m in _messages(step, "protocol") if m.op == "get"]
+    if handed:
+        return w._(
+            "{worker} fetched the shared value from {owner}: the pointers to its shares, no value"
+        ).format(worker=handed[0].sender, owner=handed[0].receiver)
     return _generic(step, w)
 
 

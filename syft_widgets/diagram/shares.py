@@ -55,7 +55,7 @@ CRYPTO_WORDS: Mapping[tuple[str, str], str] = {
     ("crypto", "comparison mask"): N_("comparison mask"),
     ("crypto", "open"): N_("masked value"),
     ("send share", "share"): N_("share"),
-    ("protocol", "deal"): N_("deal a triple"),
+    ("protocol", "deal"): N_("please deal"),
     ("protocol", "resume"): N_("next round"),
     ("protocol", "forget"): N_("forget"),
     ("protocol", "hand over"): N_("hand over"),
