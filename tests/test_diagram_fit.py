@@ -204,6 +204,30 @@ def test_a_collection_of_three_pointers_stays_drawn_one_by_one(env, steps) -> No
     }
 
 
+def test_a_list_of_models_sent_away_is_one_node_and_their_boxes_fold_with_it(workers, steps) -> None:
+    models = [torch.nn.Linear(2, 1).send(workers[i % WORKERS]) for i in range(12)]
+    step = last(steps, "send_module")
+    dot = parse_dot(draw({"models": models}, step))
+    assert label_text(dot.nodes["collection_models"]["label"]) == ["models", "list of 12", "24 pointers"]
+    bundles = {dot.cluster_of[h]: a["label"] for t, h, a in dot.edges if t == "collection_models"}
+    assert bundles == {f"cluster_w{i}": "×6" for i in range(WORKERS)}
+    assert not [n for n in dot.nodes if "module" in dot.classes(n)], "the models are inside the folder"
+    unfolded = parse_dot(draw({"models": models}, step, expanded=["collection:models"]))
+    assert len([n for n in unfolded.nodes if "module" in unfolded.classes(n)]) == 12
+    names = {label_text(a["label"])[0] for n, a in unfolded.nodes.items() if "pointer" in unfolded.classes(n)}
+    assert names == {f"models[{i}].{p}" for i in range(12) for p in ("weight", "bias")}
+
+
+def test_a_full_store_of_six_is_laid_out_in_rows_too(env, steps) -> None:
+    kept = [torch.tensor([i]).send(env.bob) for i in range(6)]
+    step = last(steps, "send")
+    dot = parse_dot(to_dot(step.snapshot, step=step, legend=False))
+    rows = [a for t, _h, a in dot.edges if a.get("style") == "invis" and dot.cluster_of[t] == "cluster_bob"]
+    assert len(rows) == 4  # 6 objects in rows of 4: 3 + 1 links
+    assert not [n for n in dot.nodes if "fold" in dot.classes(n)]
+    del kept
+
+
 # ---- expansion: the contract with the front end ----------------------------------------------------
 
 

@@ -32,12 +32,15 @@ class PointerCollection:
     ``members`` lists ``(path, pointer id)`` in order, nested containers flattened, so Part 4's
     ``datasets = [(data_bob, target_bob), ...]`` has members ``("[0][0]", id), ("[0][1]", id), ...``.
     ``length`` is ``len()`` of the variable itself (2 for that list), not the number of pointers.
+    A model sent to a worker counts by its parameters' pointers (``("[0].weight", id)``), and its id
+    is in ``modules``: ``models = [model.copy().send(w) for w in workers]`` folds into one node too.
     """
 
     name: str
     kind: str  # Python's own word: "list", "tuple" or "dict"
     length: int
     members: tuple[tuple[str, int], ...]
+    modules: tuple[int, ...] = ()  # ids of the models it holds (ModuleView.id)
 
     @property
     def key(self) -> str:

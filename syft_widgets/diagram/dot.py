@@ -144,6 +144,7 @@ class _Drawing:
         self.collections = collections
         self.expanded = frozenset(expanded)
         self.collection_plans: list[tuple[str, CollectionPlan]] = []  # (node id, plan)
+        self.folded_modules: set[int] = set()  # models inside a folded collection: not drawn
         self.lang = lang
         self.ids = IdAllocator(id_prefix)
         self.clusters: dict[str, _Cluster] = {}
@@ -209,7 +210,8 @@ class _Drawing:
             gc.ghosts.append((node, ghost))
             gc.ghost_of.setdefault(ghost.obj_id, node)
         for m in self.snapshot.modules:
-            self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
+            if m.id not in self.folded_modules:
+                self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
 
     def _fold_collections(
         self, pointers: list[ObjectView], touched: set[int]
@@ -228,6 +230,8 @@ class _Drawing:
         self.names = {**member_names, **self.names}  # a variable of its own names a pointer first
         keep = set(touched)
         for plan in plans:
+            if plan.folded:
+                self.folded_modules.update(plan.collection.modules)
             if plan.folded or plan.pointers > SMALL:  # an expanded collection keeps its node
                 node = self.ids.take(f"collection_{worker_slug(plan.collection.name)}")
                 self.collection_plans.append((node, plan))
@@ -293,13 +297,18 @@ class _Drawing:
                 )
             if c.summary:
                 self._draw_summary(sub, c)
-                _grid(sub, [*[c.node_of[o.id] for o in c.fold.shown], c.summary], c.summary)
+            grid = [c.node_of[o.id] for o in c.fold.shown] + ([c.summary] if c.summary else [])
+            # Not me's box: its pointers' arrows run to the right, from one column, not across rows.
+            if len(grid) > GRID_COLUMNS and not local:
+                _grid(sub, grid, c.dom_id)
             for node, text in c.dangling:
                 sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
             if local:
                 for node, plan in self.collection_plans:
                     self._draw_collection(sub, node, plan)
                 for m in self.snapshot.modules:
+                    if m.id not in self.module_nodes:  # a model inside a folded collection
+                        continue
                     node = self.module_nodes[m.id]
                     lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]
                     if m.location:
@@ -432,7 +441,9 @@ class _Drawing:
 
     def _draw_module_edges(self, local: _Cluster) -> None:
         for m in self.snapshot.modules:
-            module_node = self.module_nodes[m.id]
+            module_node = self.module_nodes.get(m.id)
+            if module_node is None:
+                continue
             for i, (param_name, pointer_id) in enumerate(m.parameters):
                 head = local.node_of.get(pointer_id)
                 if head is None and m.location:
@@ -501,8 +512,8 @@ class _Drawing:
         return self._outside_nodes[worker_id]
 
 
-# A summarised store is drawn in rows of at least this many nodes, not one tall column: four
-# workers' stores side by side in a column of boxes then fit a screen (about 1300 × 900 px).
+# A box of more than this many nodes is drawn in rows of at least this many, not one tall column:
+# four workers' boxes of 8 nodes each, one under the other, then fit a screen (about 1300 × 900 px).
 GRID_COLUMNS = 4
 
 

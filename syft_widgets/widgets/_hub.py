@@ -12,6 +12,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from torch.nn import Module
+
 from ..diagram.collections import PointerCollection
 from ..events import EventBus, Step
 from ..pointers import PointerTensor
@@ -198,15 +200,26 @@ def pointer_collections(
         if name in hidden and hidden[name] is value:
             continue
         members: list[tuple[str, int]] = []
-        _collect(value, "", pointer_type, members, _DEPTH)
+        modules: list[int] = []
+        _collect(value, "", pointer_type, members, modules, _DEPTH)
         if members:
             kind = "dict" if isinstance(value, dict) else "tuple" if isinstance(value, tuple) else "list"
-            found.append(PointerCollection(name, kind, len(value), tuple(members)))
+            found.append(PointerCollection(name, kind, len(value), tuple(members), tuple(modules)))
     return tuple(found)
 
 
-def _collect(value: Any, path: str, pointer_type: type, out: list[tuple[str, int]], depth: int) -> None:
-    """Append ``(path, pointer id)`` for every pointer in ``value``, nested containers included."""
+def _collect(
+    value: Any,
+    path: str,
+    pointer_type: type,
+    out: list[tuple[str, int]],
+    modules: list[int],
+    depth: int,
+) -> None:
+    """Append ``(path, pointer id)`` for every pointer in ``value``, nested containers included.
+
+    A model sent to a worker adds its parameters' pointers (``[0].weight``) and its id to ``modules``.
+    """
     is_dict = isinstance(value, dict)
     before = len(out)
     try:
@@ -218,10 +231,22 @@ def _collect(value: Any, path: str, pointer_type: type, out: list[tuple[str, int
                 pid = getattr(item, "id", None)
                 if isinstance(pid, int):
                     out.append((here, pid))
+            elif isinstance(item, Module) and isinstance(
+                module_id := item.__dict__.get("_syft_module_id"), int
+            ):
+                params = [(n, getattr(p, "id", None)) for n, p in item.named_parameters() if _is_pointer(p)]
+                pointers = [(f"{here}.{n}", pid) for n, pid in params if isinstance(pid, int)]
+                if pointers:  # a model sent away: its parameters are pointers
+                    out.extend(pointers)
+                    modules.append(module_id)
             elif depth > 1 and isinstance(item, list | tuple | dict):
-                _collect(item, here, pointer_type, out, depth - 1)
+                _collect(item, here, pointer_type, out, modules, depth - 1)
     except RuntimeError:  # the learner's thread changed a dict under a background push: next push
         return
+
+
+def _is_pointer(value: object) -> bool:
+    return getattr(value, "is_pointer", False) is True
 
 
 def hub_for(world: World) -> LiveHub:
