@@ -425,6 +425,15 @@ def test_view_seen_is_plain_data_that_matches_the_overlay(part9, view) -> None:
         ("own", "[5]"),
         ("revealed", "[125]"),
     ]
+    # It prints as one sentence per worker, in the view's language (a learner reads it in a cell).
+    lines = repr(seen).splitlines()
+    assert "me: saw in the clear: its own value [25]; its own value [5]; [125], revealed from shares" in lines
+    assert next(line for line in lines if line.startswith("bob: ")).startswith(
+        "bob: saw nothing in the clear; "
+    )
+    view.lang = "bn"
+    assert "alice: সরাসরি কিছুই দেখেনি; ২টি ভাগ (এলোমেলো দেখতে)" in repr(view.seen)
+    view.lang = "en"
     # The overlay of the newest step says the same.
     view.privacy = True
     dot = parse_dot(view.dot)

@@ -10,7 +10,7 @@ becomes words (one note per worker, "saw nothing" or a short list) and plain dat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import graphviz
 
@@ -22,10 +22,12 @@ __all__ = [
     "SEEN_NOTE",
     "SEEN_NOTHING",
     "SeenEntryLike",
+    "SeenRecord",
     "WorkerSeenLike",
     "add_seen_note",
     "seen_lines",
     "seen_record",
+    "seen_text",
 ]
 
 # How many of a worker's latest clear values its note lists; the rest are counted.
@@ -81,8 +83,12 @@ class WorkerSeenLike(Protocol):
     def masked(self) -> int: ...
 
 
-def seen_lines(seen: WorkerSeenLike, _: Callable[[str], str], lang: str) -> list[str]:
+def seen_lines(
+    seen: WorkerSeenLike, _: Callable[[str], str], lang: str, shown: int = SHOWN_ENTRIES
+) -> list[str]:
     """The note's lines, plain text (not yet made safe for DOT): a heading, then what was seen.
+
+    The latest ``shown`` values are listed; earlier ones are counted.
 
     >>> from types import SimpleNamespace as S
     >>> from syft_widgets.diagram.words import translator
@@ -108,11 +114,11 @@ def seen_lines(seen: WorkerSeenLike, _: Callable[[str], str], lang: str) -> list
             lines.append(text.format(count=format_number(seen.masked, lang)))
         return lines
     lines = [_("saw in the clear:")]
-    shown = seen.clear[-SHOWN_ENTRIES:]
-    earlier = seen.clear_count - len(shown)
+    listed = seen.clear[-shown:] if shown > 0 else ()
+    earlier = seen.clear_count - len(listed)
     if earlier > 0:
         lines.append(_("… and {count} earlier").format(count=format_number(earlier, lang)))
-    for entry in shown:
+    for entry in listed:
         template = _(_HOW.get(entry.how, "{value}"))
         lines.append(template.format(value=entry.preview, source=entry.source))
     return lines
@@ -135,17 +141,56 @@ def add_seen_note(
     sub.node(node, label=label, id=node, **attrs, **{"class": classes})
 
 
-def seen_record(seen: Mapping[str, WorkerSeenLike]) -> dict[str, dict[str, object]]:
+class SeenRecord(dict[str, dict[str, object]]):
+    """``view.seen``: a plain dict (worker id -> what it saw) that prints as one sentence per worker.
+
+    A learner reads it in a cell's output, so it prints in the view's language, with the words of the
+    overlay's notes: ``bob: saw nothing in the clear; 2 shares (random-looking)``.
+    """
+
+    def __init__(self, data: Mapping[str, dict[str, object]], text: str) -> None:
+        super().__init__(data)
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's display of a cell's value
+        printer.text(self.text)
+
+
+def seen_text(seen: Mapping[str, WorkerSeenLike], _: Callable[[str], str], lang: str) -> str:
+    """One line per worker: its id, then its note's lines (every value the record keeps).
+
+    >>> from types import SimpleNamespace as S
+    >>> from syft_widgets.diagram.words import translator
+    >>> bob = S(worker="bob", clear=(), clear_count=0, shares=2, masked=0)
+    >>> print(seen_text({"bob": bob}, translator("bn"), "bn"))
+    bob: সরাসরি কিছুই দেখেনি; ২টি ভাগ (এলোমেলো দেখতে)
+    """
+    lines = []
+    for worker, s in seen.items():
+        heading, *rest = seen_lines(s, _, lang, shown=len(s.clear))
+        joint = " " if heading.endswith(":") else "; "
+        lines.append(f"{worker}: {heading}{joint if rest else ''}{'; '.join(rest)}")
+    return "\n".join(lines)
+
+
+def seen_record(seen: Mapping[str, WorkerSeenLike], _: Callable[[str], str], lang: str) -> SeenRecord:
     """The same record as plain data (``view.seen``): per worker, what it saw and how much else.
 
     >>> from types import SimpleNamespace as S
     >>> entry = S(how="received", source="me", obj_id=5, shape=(4,), dtype="int64", preview="[1, 2, 3, 4]")
     >>> bob = S(worker="bob", clear=(entry,), clear_count=1, shares=0, masked=0)
-    >>> record = seen_record({"bob": bob})["bob"]
+    >>> from syft_widgets.diagram.words import translator
+    >>> record = seen_record({"bob": bob}, translator("en"), "en")
+    >>> record
+    bob: saw in the clear: [1, 2, 3, 4] from me
+    >>> record = record["bob"]
     >>> record["clear"][0]["preview"], record["saw_nothing"]
     ('[1, 2, 3, 4]', False)
     """
-    return {
+    data = {
         worker: {
             "saw_nothing": s.clear_count == 0,
             "clear": [
@@ -165,3 +210,4 @@ def seen_record(seen: Mapping[str, WorkerSeenLike]) -> dict[str, dict[str, objec
         }
         for worker, s in seen.items()
     }
+    return SeenRecord(data, seen_text(seen, _, lang))

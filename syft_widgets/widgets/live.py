@@ -11,7 +11,7 @@ import anywidget
 import traitlets
 
 from ..diagram import narrate, to_dot
-from ..diagram.privacy import seen_record
+from ..diagram.privacy import SeenRecord, seen_record
 from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
 from ..snapshot import WorldSnapshot
@@ -124,18 +124,20 @@ class LiveView(anywidget.AnyWidget):
         return self._history.steps
 
     @property
-    def seen(self) -> dict[str, dict[str, object]]:
+    def seen(self) -> SeenRecord:
         """What each worker shown has seen in the clear, after the newest step: the privacy overlay's record.
 
         Plain data, per worker id: ``saw_nothing``; ``clear``, its latest values seen in the clear,
         each with ``how`` ("own": its own value it shared; "received": a plain tensor another worker
         sent it; "revealed": a secret it put back together with ``.get()``), ``source``, ``obj_id``,
         ``shape``, ``dtype`` and ``preview``; ``clear_count``; and how many random-looking ``shares``
-        and ``masked`` values passed through it. It covers the steps this view recorded.
+        and ``masked`` values passed through it. It covers the steps this view recorded. It prints
+        as one sentence per worker, in the view's language.
         """
         self._hub.catch_up()
         record = self._seen.after(self._history.steps)
-        return seen_record({w: s for w, s in record.items() if self._ids is None or w in self._ids})
+        shown = {w: s for w, s in record.items() if self._ids is None or w in self._ids}
+        return seen_record(shown, translator(self.lang), self.lang)  # prints in the view's language
 
     @property
     def workers(self) -> tuple[str, ...] | None:
