@@ -303,7 +303,11 @@ class PointerMixin:
     def grad(self) -> Any:
         """A pointer to the remote tensor's ``.grad``, or None when it has none (unlike PySyft 0.2)."""
         self._check_usable("grad")
-        reply = self.owner.send_msg(m.QueryAttribute(self._ref, "grad"), self.location)
+        owner, location = self.owner, self.location
+        if owner.calls_directly(location):  # nobody watches: no message (workers.py)
+            reply = location.query_attribute(self._ref, "grad")
+        else:
+            reply = owner.send_msg(m.QueryAttribute(self._ref, "grad"), location)
         return None if reply is None else self._attribute_pointer("grad", reply)
 
     @grad.setter
@@ -333,10 +337,18 @@ class PointerMixin:
         pointers: list[PointerMixin] = []
         encoded = to_refs(value, pointers, attr)
         check_collocated(self, pointers, f"setting .{attr}")
-        # Torch writes .grad and .data by itself (zero_grad, optimizers): those fold into its step.
-        op: StepOp = INTERNAL if attr in ("grad", "data") else "command"
-        with interrupts.Held(), WORLD.step(op, func=f"set {attr}", holder=str(self.location.id)):
-            self.owner.send_msg(m.SetAttribute(self._ref, attr, encoded), self.location)
+        owner, location = self.owner, self.location
+        held = interrupts.hold()
+        try:
+            if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+                location.set_attribute(self._ref, attr, encoded)
+                return
+            # Torch writes .grad and .data by itself (zero_grad, optimizers): those fold into its step.
+            op: StepOp = INTERNAL if attr in ("grad", "data") else "command"
+            with WORLD.step(op, func=f"set {attr}", holder=str(location.id)):
+                owner.send_msg(m.SetAttribute(self._ref, attr, encoded), location)
+        finally:
+            interrupts.release(held)
 
     # --- values that only exist where the data is ---------------------------------------------
     def _no_value(self, what: str) -> Any:
