@@ -16,6 +16,7 @@ import pytest
 from syft_widgets.diagram.words import translator
 from tests.browser.lab_page import (
     KERNEL_PRINT_JS,
+    Notebook,
     check_digits,
     eventually,
     objects_in,
@@ -132,6 +133,25 @@ def test_part9_shares_triples_and_the_privacy_overlay(
 
     eventually(nb, overlay_gone, "the overlay off again")
     assert toggle.get_attribute("aria-pressed") == "false"
+
+    # The saved page replays offline with the same toggle, from the overlay pictures it carries.
+    saved = lab.root / f"part9_shares_{lang}.html"
+    out = str(page.evaluate(KERNEL_PRINT_JS, f"print(view.save({str(saved)!r}))"))
+    assert out.strip() == str(saved), out
+    page.goto(saved.as_uri())
+    replay = page.locator(".syft-view")
+    replay.wait_for()
+    offline = Notebook(page)
+    offline.settled(what="the saved page's picture")
+    assert not [n for n in offline.state()["nodes"] if n.startswith("seen_")]
+    replay.locator(".syft-privacy").click()
+
+    def replayed_overlay(state: dict[str, Any]) -> None:
+        assert _("saw nothing in the clear") in seen_text(state, "bob")
+        assert "[125]" in seen_text(state, "me")
+
+    eventually(offline, replayed_overlay, "the overlay in the saved page")
+    screenshot(page, replay, artifacts / f"shares_{lang}_replay.png")
     assert not watch.outside_requests and not watch.our_page_errors(), (
         watch.outside_requests,
         watch.page_errors,
