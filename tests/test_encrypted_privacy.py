@@ -50,7 +50,7 @@ SECRETS = (
     (torch.tensor([25, 2, 3, 4]), torch.tensor([5, 2, 1000, -7])),
     (torch.tensor([-(2**40), 0, 1, 1]), torch.tensor([3, 3, -1, 2**40])),
 )
-RUNS = 200
+RUNS = 100
 
 
 class Revealed:

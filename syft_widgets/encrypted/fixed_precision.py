@@ -39,13 +39,15 @@ def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> tor
     scale = scale_of(base, precision)
     if data.is_floating_point():
         scaled = data * scale
-        too_big = ~torch.isfinite(scaled) | (scaled.double().abs() >= _LIMIT)
+        largest = float(scaled.abs().max()) if scaled.numel() else 0.0  # NaN and inf fail the test below
     else:
-        scaled = data.long()
-        too_big = scaled.double().abs() * scale >= _LIMIT
-        scaled = scaled * scale
-    if bool(too_big.any()):
+        scaled = data.long() * scale
+        largest = float(data.abs().max()) * scale if data.numel() else 0.0
+    if not largest < _LIMIT:
+        too_big = ~(data.double().abs() * scale < _LIMIT)
         worst = data[too_big].reshape(-1)[0].item()
+        if worst != worst or worst in (float("inf"), float("-inf")):
+            raise FixedPrecisionOverflowError(f"{worst!r} has no fixed-point encoding; finite numbers only.")
         raise FixedPrecisionOverflowError(
             f"{worst!r} is too large for fix_precision(base={base}, precision_fractional={precision}): "
             f"its encoding must stay below 2**62 in absolute value (so |value| < {_LIMIT / scale:.3g}). "

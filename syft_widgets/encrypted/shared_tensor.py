@@ -17,7 +17,6 @@ import torch
 from .. import interrupts
 from .. import messages as m
 from ..pointers import make_pointer
-from ..snapshot import ShareTag
 from ..world import WORLD
 from . import beaver as _beaver  # noqa: F401  (registers its programs)
 from . import comparison as _comparison
@@ -88,12 +87,12 @@ class _SharedMethods:
             self.__dict__["_pointers"] = pointers
         return pointers
 
-    def _refs(self, holders: tuple[Any, ...]) -> list[m.ObjectRef]:
-        """References to this value's shares, in the order of ``holders`` (same workers, any order)."""
-        if holders is self.holders:
+    def _refs(self, holder_ids: tuple[str, ...]) -> list[m.ObjectRef]:
+        """References to this value's shares, in the order of ``holder_ids`` (same workers, any order)."""
+        if holder_ids == self._holder_ids:
             return [m.ObjectRef(obj_id) for obj_id in self.share_ids]
-        where = {str(h.id): obj_id for h, obj_id in zip(self.holders, self.share_ids, strict=True)}
-        return [m.ObjectRef(where[str(h.id)]) for h in holders]
+        where = dict(zip(self._holder_ids, self.share_ids, strict=True))
+        return [m.ObjectRef(where[h]) for h in holder_ids]
 
     # --- what it is ----------------------------------------------------------------------------
     @property
@@ -177,16 +176,12 @@ class _SharedMethods:
         with ``.float_precision()``). The shared value cannot be used afterwards.
         """
         self._check_usable("get")
-        tags = {
-            h.id: ShareTag(self.secret_id, i, self._holder_ids, self._provider_id)
-            for i, h in enumerate(self.holders)
-        }
         detail: dict[str, object] = {
             "secret": self.secret_id,
             "holders": self._holder_ids,
             "precision": self.precision,
         }
-        total = reconstruct(self, tags, detail)
+        total = reconstruct(self, detail)
         if self.precision is not None:
             return FixedPrecisionTensor.of(total, self.base, self.precision)
         return total
@@ -452,7 +447,7 @@ class _SharedMethods:
 
     def _partner(self, other: SharedTensor, action: str) -> None:
         other._check_usable(action)
-        if sorted(other._holder_ids) != sorted(self._holder_ids):
+        if other._holder_ids != self._holder_ids and sorted(other._holder_ids) != sorted(self._holder_ids):
             raise HoldersMismatchError(
                 f"These shared values live on different workers: {list(self._holder_ids)} and "
                 f"{list(other._holder_ids)}, so their shares cannot be combined. Share both among the same "
@@ -658,7 +653,7 @@ class _SharedMethods:
         """Run ``program`` on every holder with this value's (and ``others``') shares; wrap the results."""
         inputs = [self, *others]
         holders = self.holders
-        per_value = [value._refs(holders) for value in inputs]
+        per_value = [value._refs(self._holder_ids) for value in inputs]
         refs = [tuple(refs[i] for refs in per_value) for i in range(len(holders))]
         provider = provider if provider is not None else self.crypto_provider
         detail: dict[str, object] = {

@@ -213,10 +213,10 @@ STEPS.update(
 )
 
 
-def reconstruct(shared: Any, tags: dict[Hashable, ShareTag], detail: dict[str, object]) -> torch.Tensor:
+def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
     """Fetch every share of ``shared`` (each holder forgets its share) and add them up, as int64.
 
-    ``tags`` are the shares' marks, to put a share back as it was if fetching another one fails.
+    If fetching one fails, the shares already fetched go back, marked as they were.
     """
     me: Any = WORLD.local_worker
     total: torch.Tensor | None = None
@@ -233,7 +233,8 @@ def reconstruct(shared: Any, tags: dict[Hashable, ShareTag], detail: dict[str, o
             ids = list(shared.share_ids)
             for i, (obj_id, part) in enumerate(fetched):  # all or nothing: the shares fetched go back
                 holder = shared.holders[i]
-                ids[i] = send(me, SendShare(obj_id, part, tags[holder.id], precision), holder)  # type: ignore[arg-type]
+                tag = _tag(shared.secret_id, i, shared._holder_ids, shared.crypto_provider)
+                ids[i] = send(me, SendShare(obj_id, part, tag, precision), holder)  # type: ignore[arg-type]
             state["share_ids"] = tuple(ids)
             state["_pointers"] = None if state["_pointers"] is None else state["_pointers"]
             raise
