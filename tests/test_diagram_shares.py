@@ -281,6 +281,21 @@ def test_part10_a_worker_shares_its_own_value_and_me_gets_only_pointers(part9) -
     assert shared.get().float_precision().tolist() == [0.5, -1.25]
 
 
+def test_dropping_a_shared_value_is_narrated_as_its_shares_going(part9) -> None:
+    bill = sy.VirtualWorker(part9.env.hook, id="bill")
+    x = torch.tensor([25]).share(part9.env.bob, part9.env.alice, bill)
+    first = x.secret_id
+    x = torch.tensor([25]).share(part9.env.bob, part9.env.alice)  # Part 9 cell 23: the first x is dropped
+    step = part9.last("gc")
+    assert bill._objects == {} and x.secret_id != first
+    assert narrate(step, "en") == (
+        f"garbage collection: the 3 shares of secret #{first} on bob, alice, and bill were deleted"
+    )
+    assert narrate(step, "bn") == (
+        f"গার্বেজ কালেকশন: bob, alice এবং bill-এর কাছে থাকা গোপন মান #{first}-এর ৩টি ভাগ মুছে ফেলা হয়েছে"
+    )
+
+
 def test_fix_precision_on_a_worker_is_narrated(part9) -> None:
     ptr = torch.tensor([0.5, -1.25]).send(part9.env.bob)
     ptr.fix_precision()

@@ -173,6 +173,14 @@ def _gc(step: Step, w: _Words) -> str:
     removed = [w.deleted(e) for e in _of(step, ObjectRemoved)]
     if not removed:
         return ""
+    secret, holders = step.detail.get("secret"), _holders(step)
+    if isinstance(secret, int) and holders:  # a shared value dropped: its shares go, one per holder
+        text = w.ngettext(
+            "garbage collection: the {count} share of secret #{id} on {holders} was deleted",
+            "garbage collection: the {count} shares of secret #{id} on {holders} were deleted",
+            len(removed),
+        )
+        return text.format(count=w.number(len(removed)), id=secret, holders=w.workers(holders))
     return w._("garbage collection: {actions}").format(actions=", ".join(removed))
 
 
