@@ -17,6 +17,7 @@ import torch
 import syft_widgets as sy
 from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.diagram.collections import PointerCollection
+from syft_widgets.diagram.ids import worker_slug
 from syft_widgets.events import MessageSent, Step
 from syft_widgets.widgets import _hub
 from syft_widgets.widgets._drawing import pointer_names
@@ -261,6 +262,19 @@ def test_an_expanded_collection_draws_each_pointer_named_by_its_place(workers, s
     assert names == {f"ptrs[{i}]" for i in range(40)} | {"x_ptr"}
     assert expandable(dot)["expand:collection:ptrs"] == {"collection", "sw-expandable", "sw-expanded"}
     assert not [a for t, _h, a in dot.edges if t == "collection_ptrs"], "no bundles once expanded"
+
+
+def test_an_odd_worker_ids_store_key_is_its_slug(env, steps) -> None:
+    odd = sy.VirtualWorker(env.hook, id='bob "the" <builder>')
+    kept = [torch.tensor([i]).send(odd) for i in range(12)]
+    step = last(steps, "send")
+    key = f"store:{worker_slug(odd.id)}"
+    assert re.fullmatch(r"store:w_[0-9a-f]{8}", key)
+    folded = parse_dot(to_dot(step.snapshot, step=step, legend=False))
+    assert expandable(folded)[f"expand:{key}"] == {"fold", "sw-expandable"}
+    unfolded = parse_dot(to_dot(step.snapshot, step=step, legend=False, expanded=[key]))
+    assert expandable(unfolded)[f"expand:{key}"] == {"fold", "sw-expandable", "sw-expanded"}
+    del kept
 
 
 def test_unknown_expansion_keys_change_nothing(workers, steps) -> None:
