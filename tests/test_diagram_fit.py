@@ -80,9 +80,10 @@ def summary_counts(label: str) -> list[int]:
 
 
 @pytest.mark.skipif(not HAVE_DOT, reason="the dot program is not installed")
-def test_a_thousand_objects_on_four_workers_fit_one_screen_with_legible_text(workers, steps) -> None:
+@pytest.mark.parametrize("lang", ["en", "bn"])
+def test_a_thousand_objects_on_four_workers_fit_one_screen_with_legible_text(workers, steps, lang) -> None:
     ns, step = loop_world(workers, steps, 1000)
-    svg = render_svg(draw(ns, step))
+    svg = render_svg(draw(ns, step, lang=lang))
     width_px, height_px = (float(svg.get(k).removesuffix("pt")) * 4 / 3 for k in ("width", "height"))
     # The front end scales the picture down to fit (never up); the smallest text must stay >= 10 px.
     scale = min(1.0, SCREEN_PX[0] / width_px, SCREEN_PX[1] / height_px)
