@@ -35,6 +35,7 @@ __all__ = [
     "Program",
     "crypto_store",
     "mark_share",
+    "store_share",
 ]
 
 
@@ -129,7 +130,13 @@ def mark_share(share: torch.Tensor, tag: ShareTag, precision: int | None) -> tor
 
 # --- the three handlers ------------------------------------------------------------------------------
 def _handle_send_share(worker: Any, msg: SendShare, sender: Hashable) -> int:
-    return int(worker._store(msg.obj_id, mark_share(msg.share, msg.tag, msg.precision)))
+    return store_share(worker, msg.obj_id, msg.share, msg.tag, msg.precision)
+
+
+def store_share(worker: Any, obj_id: int, share: torch.Tensor, tag: ShareTag, precision: int | None) -> int:
+    """What a SendShare asks: keep the share, marked; returns its key."""
+    # adopt_id=False: a share needs no tensor id of its own (that costs a weak reference per share)
+    return int(worker._store(obj_id, mark_share(share, tag, precision), adopt_id=False))
 
 
 def _handle_crypto(worker: Any, msg: SendCrypto, sender: Hashable) -> None:
@@ -265,5 +272,7 @@ def _store_results(
 def _forget(worker: Any, sender: Hashable, key: int) -> None:
     crypto_store(worker).pop(key, None)
 
+
+LOCAL = _local  # protocol.py calls it directly when nobody watches
 
 STEPS.update({"deal": _deal, "local": _local, "start": _start, "resume": _resume, "forget": _forget})

@@ -15,9 +15,9 @@ from .. import messages as m
 from .._ids import new_id
 from ..world import WORLD, StepBlock
 from .messages import RunProtocol, send
-from .party import PENDING, Output
+from .party import LOCAL, PENDING, Output
 
-__all__ = ["open_step", "run_program"]
+__all__ = ["open_step", "run_program", "run_quietly"]
 
 
 def open_step(op: Any, detail: dict[str, object]) -> Any:
@@ -41,7 +41,7 @@ def run_program(
     provider deals first (none for a local operation, which needs one message per holder);
     ``outputs`` gives each result's fixed-point precision (None for integers).
     """
-    me = WORLD.local_worker
+    me: Any = WORLD.local_worker
     key = new_id()
     holder_ids = tuple(str(h.id) for h in holders)
     provider_id = None if crypto_provider is None else str(crypto_provider.id)
@@ -65,6 +65,35 @@ def run_program(
             _undo(me, key, holders, crypto_provider, replies)
             raise
     return [[reply[j] for reply in replies] for j in range(len(results))]
+
+
+def run_quietly(
+    holders: Sequence[Any],
+    holder_ids: tuple[str, ...],
+    provider_id: str | None,
+    program: str,
+    refs: Sequence[tuple],
+    public: tuple,
+    outputs: Sequence[int | None],
+) -> tuple[list[int], list[list[tuple[int, tuple[int, ...]]]]]:
+    """A local operation nobody watches: each holder runs it directly, with no message and no step.
+
+    The same work as :func:`run_program` without a plan (what ``calls_directly`` does for the
+    core's operations); returns the results' secret ids and, per output, each holder's (id, shape).
+    """
+    me: Any = WORLD.local_worker
+    results = tuple(Output(new_id(), new_id(), precision) for precision in outputs)
+    replies: list[Any] = []
+    with interrupts.Held():
+        try:
+            for i, h in enumerate(holders):
+                replies.append(
+                    LOCAL(h, me.id, 0, program, refs[i], public, i, holder_ids, results, provider_id)
+                )
+        except BaseException:
+            _undo(me, 0, holders, None, replies + [PENDING] * (len(holders) - len(replies)))
+            raise
+    return [out.secret for out in results], [[reply[j] for reply in replies] for j in range(len(results))]
 
 
 def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, replies: list) -> None:

@@ -9,6 +9,7 @@ with a Beaver triple for ``* mm`` (:mod:`.beaver`), with the comparison protocol
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable
 from typing import Any
 
@@ -31,7 +32,7 @@ from .errors import (
     UnsupportedSharedOperationError,
 )
 from .fixed_precision import BASE, PRECISION, FixedPrecisionTensor, encode, encode_number, scale_of
-from .protocol import run_program
+from .protocol import run_program, run_quietly
 from .sharing import reconstruct
 
 __all__ = ["MaxResult", "SharedTensor"]
@@ -51,6 +52,8 @@ class _SharedMethods:
     base: int
     secret_id: int
     _spent: bool
+    _shape: torch.Size
+    _pointers: dict[Hashable, Any] | None
     _holder_ids: tuple[str, ...]
 
     # --- making one ---------------------------------------------------------------------------
@@ -63,13 +66,14 @@ class _SharedMethods:
         secret_id: int,
         shape: tuple[int, ...],
         base: int = BASE,
+        holder_ids: tuple[str, ...] | None = None,
     ) -> SharedTensor:
         """A shared value whose shares are stored on ``holders`` under ``share_ids`` (in that order)."""
         shared: Any = torch.Tensor._make_subclass(SharedTensor, _EMPTY, False)
         shared.__dict__.update(
             holders=holders, share_ids=share_ids, crypto_provider=crypto_provider, precision=precision,
             base=base, secret_id=secret_id, _shape=torch.Size(shape), _spent=False, _pointers=None,
-            _holder_ids=tuple(str(h.id) for h in holders),
+            _holder_ids=holder_ids or tuple(str(h.id) for h in holders),
         )  # fmt: skip
         if WORLD.bus.active:  # someone draws: me's pointers to the shares should be there to draw
             _ = shared.shares
@@ -78,13 +82,13 @@ class _SharedMethods:
     @property
     def shares(self) -> dict[Hashable, Any]:
         """Holder id -> the pointer to its share (made on first use; they delete the shares when dropped)."""
-        pointers: dict[Hashable, Any] | None = self.__dict__["_pointers"]
+        pointers: dict[Hashable, Any] | None = self._pointers
         if pointers is None:
             me: Any = WORLD.local_worker
             meta = m.TensorMeta(tuple(self.shape), torch.int64, False)
             pairs = [] if self._spent else zip(self.holders, self.share_ids, strict=True)
             pointers = {h.id: make_pointer(me, h, obj_id, meta) for h, obj_id in pairs}
-            self.__dict__["_pointers"] = pointers
+            self._pointers = pointers
         return pointers
 
     def _refs(self, holder_ids: tuple[str, ...]) -> list[m.ObjectRef]:
@@ -97,7 +101,7 @@ class _SharedMethods:
     # --- what it is ----------------------------------------------------------------------------
     @property
     def shape(self) -> torch.Size:
-        return self.__dict__["_shape"]
+        return self._shape
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
@@ -193,7 +197,7 @@ class _SharedMethods:
             with WORLD.step(
                 "gc", holder=self._holder_ids[0], holders=self._holder_ids, secret=self.secret_id
             ):
-                _delete_shares(self.__dict__)
+                _delete_shares(self)
 
     # --- fixed precision -----------------------------------------------------------------------
     def fix_precision(
@@ -246,7 +250,7 @@ class _SharedMethods:
     __neg__ = neg
 
     def mul(self, other: Any) -> SharedTensor:
-        if isinstance(other, SharedTensor):
+        if type(other) is SharedTensor:
             return self._product("mul", other)
         return self._scaled("mul", other)
 
@@ -256,7 +260,7 @@ class _SharedMethods:
     __rmul__ = __mul__
 
     def matmul(self, other: Any) -> SharedTensor:
-        if not isinstance(other, SharedTensor):
+        if type(other) is not SharedTensor:
             raise MixedSharedError(
                 f"x.mm(y) needs y shared too (among {self._holder_ids}); got {type(other).__name__}. "
                 f"Share it first: y.share({', '.join(self._holder_ids)}, crypto_provider=...)."
@@ -273,7 +277,7 @@ class _SharedMethods:
 
     def div(self, other: Any, rounding_mode: str | None = None) -> SharedTensor:
         """Division by a public integer (fixed-point: any public number), each holder on its share."""
-        if isinstance(other, SharedTensor):
+        if type(other) is SharedTensor:
             raise UnsupportedSharedOperationError(
                 "Division by a shared value is not supported; divide by a public number."
             )
@@ -419,7 +423,7 @@ class _SharedMethods:
         name = _TORCH_FUNCTIONS.get(func)
         if name is not None:
             first = args[0]
-            if isinstance(first, SharedTensor):
+            if type(first) is SharedTensor:
                 return getattr(first, name)(*args[1:], **kwargs)
             if name in ("add", "mul"):  # torch.add(3, x): the same as x + 3
                 return getattr(args[1], name)(first, **kwargs)
@@ -485,7 +489,7 @@ class _SharedMethods:
 
     def _linear(self, func: str, other: Any, sign: int) -> SharedTensor:
         self._check_usable(func)
-        if isinstance(other, SharedTensor):
+        if type(other) is SharedTensor:
             self._partner(other, func)
             (result,) = self._run(func, func, [other], (), [], [self.precision], "local")
         else:
@@ -563,7 +567,7 @@ class _SharedMethods:
     def _compare(self, op: str, other: Any) -> SharedTensor:
         self._check_usable(op)
         scale = 1 if self.precision is None else scale_of(self.base, self.precision)
-        if isinstance(other, SharedTensor):
+        if type(other) is SharedTensor:
             self._partner(other, op)
             provider = self._provider_for(op, other)
             shape = tuple((_ZERO.expand(tuple(self.shape)) + _ZERO.expand(tuple(other.shape))).shape)
@@ -656,6 +660,17 @@ class _SharedMethods:
         per_value = [value._refs(self._holder_ids) for value in inputs]
         refs = [tuple(refs[i] for refs in per_value) for i in range(len(holders))]
         provider = provider if provider is not None else self.crypto_provider
+        keeper = self.crypto_provider or provider
+        if not plan and not WORLD.bus.active:  # a local operation nobody watches: the short way
+            provider_id = None if provider is None else str(provider.id)
+            secret_ids, stored = run_quietly(
+                holders, self._holder_ids, provider_id, program, refs, public_args, outputs
+            )
+            return [
+                SharedTensor.make(holders, tuple(i for i, _ in per_holder), keeper, outputs[j], secret_ids[j],
+                                  per_holder[0][1], self.base, self._holder_ids)
+                for j, per_holder in enumerate(stored)
+            ]  # fmt: skip
         detail: dict[str, object] = {
             "func": func, "inputs": tuple(value.secret_id for value in inputs), "holders": self._holder_ids,
             "crypto_provider": "" if provider is None else str(provider.id), "protocol": protocol,
@@ -663,7 +678,6 @@ class _SharedMethods:
         }  # fmt: skip
         stored = run_program(holders, provider, program, refs, public_args, plan, outputs, detail)
         secrets: Any = detail["secrets"]
-        keeper = self.crypto_provider or provider
         return [
             SharedTensor.make(
                 holders,
@@ -681,28 +695,34 @@ class _SharedMethods:
     def __del__(self) -> None:
         # Dropping a shared value deletes its shares: one step for all of them.
         try:
-            state = self.__dict__
-            if state.get("_spent", True):
+            # At interpreter exit the workers go with the process (and deletes could hang it).
+            if self._spent or sys.is_finalizing():
                 return
-            state["_spent"] = True
-            holders = state["_holder_ids"]
-            with WORLD.step("gc", holder=holders[0], holders=holders, secret=state.get("secret_id")):
-                _delete_shares(state)
+            self._spent = True
+            if WORLD.bus.active:
+                holders = self._holder_ids
+                with WORLD.step("gc", holder=holders[0], holders=holders, secret=self.secret_id):
+                    _delete_shares(self)
+            else:
+                _delete_shares(self)
         except Exception:
             pass
 
 
-def _delete_shares(state: dict[str, Any]) -> None:
+def _delete_shares(shared: Any) -> None:
     """Delete a shared value's shares: its pointers do it as they go, or a delete message per holder."""
-    pointers = state.get("_pointers")
-    state["_pointers"] = {}
+    pointers = shared._pointers
+    shared._pointers = {}
     if pointers is not None:
         pointers.clear()  # each pointer's __del__ sends its delete
         return
     me: Any = WORLD.local_worker
-    for holder, obj_id in zip(state["holders"], state["share_ids"], strict=True):
+    for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
         try:
-            me.send_msg(m.DeleteObject(obj_id), holder)
+            if me.calls_directly(holder):  # nobody watches: the delete without a message (workers.py)
+                holder.delete_object(obj_id)
+            else:
+                me.send_msg(m.DeleteObject(obj_id), holder)
         except Exception:
             pass  # a holder gone: nothing left to delete there
 

@@ -22,7 +22,7 @@ from ..world import WORLD
 from .errors import CryptoProviderError, FloatShareError, HoldersMismatchError, MixedSharedError
 from .fixed_precision import FixedPrecisionTensor, decode, encode
 from .messages import RunProtocol, SendShare, send
-from .party import STEPS, mark_share
+from .party import STEPS, mark_share, store_share
 from .protocol import open_step
 from .ring import split_additive
 
@@ -107,11 +107,15 @@ def share_here(
     if WORLD.bus.active:  # the owner's own value, for the privacy overlay (seen.py)
         detail["value"] = preview(ints if precision is None else decode(ints, 10, precision))
     share_ids: list[int] = []
+    quiet = not WORLD.bus.active
     with interrupts.Held(), open_step("share", detail):
         try:
             for i, (holder, part) in enumerate(zip(holders, split_additive(ints, len(holders)), strict=True)):
-                message = SendShare(new_id(), part, _tag(secret, i, holder_ids, provider), precision)
-                share_ids.append(send(me, message, holder))
+                tag = _tag(secret, i, holder_ids, provider)
+                if quiet:  # nobody watches: no message to announce, the holder stores its share
+                    share_ids.append(store_share(holder, new_id(), part, tag, precision))
+                else:
+                    share_ids.append(send(me, SendShare(new_id(), part, tag, precision), holder))
         except BaseException:
             for holder, obj_id in zip(holders, share_ids, strict=False):  # all or nothing
                 me.send_msg(m.DeleteObject(obj_id), holder)  # type: ignore[union-attr]
@@ -226,7 +230,13 @@ def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
     with interrupts.Held(), open_step("reconstruct", detail):
         try:
             for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
-                part = me.send_msg(m.RequestObject(m.ObjectRef(obj_id)), holder)
+                ref = m.ObjectRef(obj_id)
+                # Nobody watches: the request without a message (workers.py, calls_directly).
+                part = (
+                    holder.request_object(ref)
+                    if me.calls_directly(holder)
+                    else me.send_msg(m.RequestObject(ref), holder)
+                )
                 fetched.append((obj_id, part))
                 total = part if total is None else total + part
         except BaseException:
