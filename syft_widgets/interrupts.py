@@ -14,7 +14,7 @@ Why this way:
   handler around every operation costs system calls, microseconds each: too slow for the core.
 - Catching ``KeyboardInterrupt`` and repairing would not do: the repair itself can be interrupted.
 - Only the main thread is held; Python delivers signals to no other thread.
-- A pointer dropped by Python (``__del__``, a weak reference's callback) cannot raise at all:
+- A pointer dropped by Python (its ``__del__``) cannot raise at all:
   Python prints and ignores exceptions raised there. Such code is registered with
   :func:`finalizer`; an interrupt landing in it is kept and raised when the next operation starts.
 - An operation that keeps the interrupt waiting for more than ``FORCE_AFTER`` seconds (a Ray
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["FORCE_AFTER", "Held", "finalizer", "finalizer_inside", "held", "hold", "pending", "release"]
+__all__ = ["FORCE_AFTER", "Held", "finalizer", "held", "hold", "pending", "release"]
 
 FORCE_AFTER = 2.0  # seconds an interrupt may wait before a second press goes through at once
 
@@ -71,17 +71,6 @@ def finalizer(func: Any) -> Any:
     """
     _finalizer_codes.add(func.__code__)
     return func
-
-
-def finalizer_inside(func: Any, name: str) -> bool:
-    """Mark the function ``name`` defined inside ``func`` (a weak reference's callback) as a finalizer.
-
-    A callback made anew on each call cannot be decorated without a cost per call; its code is
-    made once, with ``func``. Returns False when ``func`` defines no function of that name.
-    """
-    found = [c for c in func.__code__.co_consts if isinstance(c, CodeType) and c.co_name == name]
-    _finalizer_codes.update(found)
-    return bool(found)
 
 
 def hold() -> bool:

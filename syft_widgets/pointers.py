@@ -438,11 +438,6 @@ class PointerMixin:
             pass
 
 
-# Weak references' callbacks also run wherever Python drops an object, and cannot raise either:
-# the one that keeps the table of tensor ids tidy.
-interrupts.finalizer_inside(set_tensor_id, "forget")
-
-
 class PointerTensor(PointerMixin, torch.Tensor):  # type: ignore[misc, override]
     """A pointer to a tensor on another worker; prints as ``(Wrapper)>[PointerTensor | me:1 -> bob:2]``."""
 
@@ -518,8 +513,11 @@ def make_pointer(
     gc: bool = True,
     attr: str | None = None,
 ) -> Any:
-    cls = PointerParameter if meta.is_parameter else PointerTensor
-    pointer: Any = torch.Tensor._make_subclass(cls, _EMPTY, False)
+    pointer: Any
+    if meta.is_parameter:  # Parameter's own constructor wants data to wrap
+        pointer = torch.Tensor._make_subclass(PointerParameter, _EMPTY, False)
+    else:
+        pointer = PointerTensor()  # an empty tensor of the pointer's class (a third cheaper to make)
     pointer._init_pointer(
         owner, location, id_at_location, meta, new_id() if ptr_id is None else ptr_id, gc, attr
     )

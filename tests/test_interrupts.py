@@ -799,10 +799,3 @@ def test_an_ignored_sigint_is_left_alone() -> None:
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
-
-
-def test_weak_reference_callbacks_that_tidy_up_are_finalizers() -> None:
-    """If this is renamed, interrupts landing in it would be printed and ignored again."""
-    from syft_widgets import _ids
-
-    assert interrupts.finalizer_inside(_ids.set_tensor_id, "forget")
