@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import re
 
 import pytest
@@ -185,3 +187,22 @@ def test_send_with_garbage_collection_off_keeps_the_remote_object(env) -> None:
     x = torch.tensor([1]).send(env.bob, garbage_collect_data=False)
     del x
     assert len(env.bob._objects) == 1
+
+
+def test_a_tensors_id_stays_with_it_and_never_with_a_copy(env) -> None:
+    """The id a tensor got is kept by that tensor only: deepcopy, copy and torch.save copy its
+    ``__dict__``, and a copy that shared the id would be stored under its original's key."""
+    x = torch.tensor([1.0, 2.0])
+    first = x.id
+    assert x.id == first and env.me._objects == {}
+    copies = [copy.deepcopy(x), copy.copy(x), x.clone()]
+    buffer = io.BytesIO()
+    torch.save(x, buffer)
+    buffer.seek(0)
+    copies.append(torch.load(buffer, weights_only=True))
+    ids = [c.id for c in copies]
+    assert first not in ids and len(set(ids)) == len(ids)
+    assert [c.id for c in copies] == ids, "each copy keeps the id it drew"
+    x_ptr = x.send(env.bob)
+    assert list(env.bob._objects) == [first] and env.bob._objects[first].id == first
+    assert x_ptr.get().id == first
