@@ -92,13 +92,17 @@ class FixedPrecisionTensor(torch.Tensor):
     Sums and differences of two encodings stay encodings; anything else gives plain int64 tensors.
     """
 
+    base: int = BASE
+    precision_fractional: int = PRECISION
+
     @staticmethod
     def of(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> FixedPrecisionTensor:
         plain = encoded.as_subclass(torch.Tensor) if type(encoded) is not torch.Tensor else encoded
         fpt: Any = plain.as_subclass(FixedPrecisionTensor)
         # In the instance dict: snapshot.view_of reads precision_fractional there for diagrams.
-        fpt.__dict__["base"] = int(base)
-        fpt.__dict__["precision_fractional"] = int(precision)
+        # Instance attributes: snapshot.view_of finds precision_fractional in the instance dict.
+        fpt.base = int(base)
+        fpt.precision_fractional = int(precision)
         return fpt
 
     @classmethod
@@ -112,14 +116,6 @@ class FixedPrecisionTensor(torch.Tensor):
         if func in _KEEPS_ENCODING or func in _ADDS or func in _SUBS:
             return FixedPrecisionTensor.of(result, base, precision)
         return result
-
-    @property
-    def base(self) -> int:
-        return int(self.__dict__.get("base", BASE))
-
-    @property
-    def precision_fractional(self) -> int:
-        return int(self.__dict__.get("precision_fractional", PRECISION))
 
     def float_precision(self) -> torch.Tensor:
         """The floats this encodes (float32)."""

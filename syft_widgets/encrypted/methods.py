@@ -39,8 +39,9 @@ def tensor_share(
         secret, share_ids, precision = share_there(self, holders, provider)
         shared = SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape))
         return RemoteShared(shared, self.location)  # type: ignore[attr-defined]
-    precision = self.precision_fractional if isinstance(self, FixedPrecisionTensor) else None
-    base = self.base if isinstance(self, FixedPrecisionTensor) else BASE
+    fixed = type(self) is FixedPrecisionTensor  # (isinstance on a tensor costs a metaclass check)
+    precision = self.precision_fractional if fixed else None  # type: ignore[attr-defined]
+    base = self.base if fixed else BASE  # type: ignore[attr-defined]
     secret, share_ids = share_here(self, holders, provider, precision)
     return SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape), base)
 

@@ -71,8 +71,8 @@ def check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[A
 
 
 def _plain_ints(value: torch.Tensor, precision: int | None) -> torch.Tensor:
-    if isinstance(value, FixedPrecisionTensor):
-        return value.as_subclass(torch.Tensor).detach()
+    if type(value) is FixedPrecisionTensor:
+        return value.as_subclass(torch.Tensor)
     if value.is_floating_point() and precision is None:
         raise FloatShareError(
             f"FloatTensor cannot be additively shared, Use fix_precision. Shares live in the integers mod "
@@ -99,15 +99,16 @@ def share_here(
     ints = _plain_ints(value, precision)
     secret = new_id()
     holder_ids = tuple(str(h.id) for h in holders)
-    detail: dict[str, object] = {
-        "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
-        "crypto_provider": "" if provider is None else str(provider.id), "precision": precision,
-        "shape": tuple(ints.shape),
-    }  # fmt: skip
-    if WORLD.bus.active:  # the owner's own value, for the privacy overlay (seen.py)
-        detail["value"] = preview(ints if precision is None else decode(ints, 10, precision))
-    share_ids: list[int] = []
     quiet = not WORLD.bus.active
+    detail: dict[str, object] = {}
+    if not quiet:  # what the step says, for diagrams; with the owner's own value for the privacy overlay
+        detail = {
+            "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
+            "crypto_provider": "" if provider is None else str(provider.id), "precision": precision,
+            "shape": tuple(ints.shape),
+            "value": preview(ints if precision is None else decode(ints, 10, precision)),
+        }  # fmt: skip
+    share_ids: list[int] = []
     with interrupts.Held(), open_step("share", detail):
         try:
             for i, (holder, part) in enumerate(zip(holders, split_additive(ints, len(holders)), strict=True)):
