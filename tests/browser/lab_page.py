@@ -254,11 +254,13 @@ class Notebook:
         # Asked of the kernel itself: Notebook 7 has no execution indicator in its toolbar.
         self.page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout * 1000)
 
-    def run(self, index: int) -> None:
+    def run(self, index: int, timeout: float = 20) -> None:
+        """Run cell ``index`` and wait until its prompt shows it ran (``timeout`` seconds at most)."""
         self.page.evaluate(RUN_CELL_JS, index)
         self.wait_idle()
         prompt = self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
-        until(prompt.text_content, lambda t: bool(re.search(r"\[\d+\]", t or "")), what=f"cell {index}")
+        ran = lambda t: bool(re.search(r"\[\d+\]", t or ""))  # noqa: E731
+        until(prompt.text_content, ran, timeout=timeout, what=f"cell {index}")
 
     def views(self) -> Any:
         return self.page.locator(".syft-view")

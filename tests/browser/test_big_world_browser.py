@@ -222,7 +222,9 @@ def test_a_thousand_pointers_fit_one_screen_and_open_up_on_a_click(
     eventually(nb, lambda s: _folded(s, "w2", counts["w2"]), "w2 folded with Enter", timeout=30)
 
     # The saved page, offline: it fits, zooms, and a click unfolds w2 there too.
-    nb.run(SAVE)
+    # Every step in both languages, each with its folded, privacy and unfolded pictures: on a busy
+    # machine, Notebook 7's 130-odd steps of this world take a while.
+    nb.run(SAVE, timeout=180)
     page.goto((server.root / "thousand.html").as_uri())
     page.wait_for_selector(".syft-view .syft-graph svg g.node", timeout=30000)
     saved = Notebook(page)
