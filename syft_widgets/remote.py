@@ -47,9 +47,11 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     encoded_args = tuple(refs)
     encoded_kwargs = {k: to_refs(v, operands, name) for k, v in kwargs.items()} if kwargs else {}
     first = operands[0]
-    func_name = short_name(name)
-    check_collocated(first, operands, func_name)
     owner, location = first.owner, first.location
+    for other in operands:  # almost always the very same worker object: checked in full only if not
+        if other.location is not location:
+            check_collocated(first, operands, short_name(name))
+            break
     return_id = new_id()
     # Held: an interrupt waits until the reply has become a pointer (see interrupts.py). Raised
     # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
@@ -64,7 +66,7 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
         command = m.RunCommand(name, encoded_args, encoded_kwargs, return_id, torch.is_grad_enabled())
         # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
         op: StepOp = INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command"
-        with WORLD.step(op, func=func_name, holder=str(location.id)):
+        with WORLD.step(op, func=short_name(name), holder=str(location.id)):
             reply = owner.send_msg(command, location)
             if type(reply) is m.Stored:  # the usual reply: one new tensor on the worker
                 return make_pointer(owner, location, reply.obj_id, reply.meta)

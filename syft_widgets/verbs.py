@@ -62,6 +62,13 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
 
 
 # --- a model: every parameter at once, all or nothing -------------------------------------------------
+def _send_copy(me: Any, tensor: torch.Tensor, destination: Any) -> int:
+    """Store a copy of ``tensor`` on ``destination``; returns its key there."""
+    if me.calls_directly(destination):  # nobody watches: no message (workers.py)
+        return int(destination.store_object(tensor_id(tensor), copy_tensor(tensor)))
+    return int(me.send_msg(m.SendObject(tensor_id(tensor), copy_tensor(tensor)), destination))
+
+
 def _remote_parameters(module: nn.Module) -> list[Any]:
     return [p for p in module.parameters() if getattr(p, "is_pointer", False)]
 
@@ -91,7 +98,7 @@ def module_send(self: nn.Module, *workers: Any) -> nn.Module:
                     count=len(params)):  # fmt: skip
         try:
             for p in params:
-                stored_id = me.send_msg(m.SendObject(tensor_id(p), copy_tensor(p)), destination)
+                stored_id = _send_copy(me, p, destination)
                 sent.append(to_pointer(p, me, destination, stored_id, m.TensorMeta.of(p)))
         except BaseException:
             for p in sent:  # all or nothing: bring back what already went
@@ -131,7 +138,7 @@ def _send_back(param: Any, location: Any, ptr_id: int, deletes: bool) -> None:
     me = WORLD.local_worker
     assert me is not None
     meta = m.TensorMeta.of(param)
-    stored_id = me.send_msg(m.SendObject(tensor_id(param), copy_tensor(param)), location)
+    stored_id = _send_copy(me, param, location)
     to_pointer(param, me, location, stored_id, meta, ptr_id).garbage_collect_data = deletes
 
 
