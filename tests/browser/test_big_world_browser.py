@@ -221,6 +221,16 @@ def test_a_thousand_pointers_fit_one_screen_and_open_up_on_a_click(
     page.keyboard.press("Enter")
     eventually(nb, lambda s: _folded(s, "w2", counts["w2"]), "w2 folded with Enter", timeout=30)
 
+    # A narrower window (or a side panel opening) narrows the output area: the picture fits again.
+    before = still_picture(nb)["svg"]["width"]
+    page.set_viewport_size({"width": 900, "height": 1000})
+    narrow = still_picture(nb, lambda p: p["svg"]["width"] < before, what="the picture in a narrower window")
+    check_fits_one_screen(narrow, "a narrower window")
+    # Fitted again, not only squeezed by the page: no empty band is left below the picture.
+    top = min(c["top"] for c in narrow["clusters"].values())
+    bottom = max(c["bottom"] for c in narrow["clusters"].values())
+    assert bottom - top >= 0.85 * narrow["svg"]["height"], (top, bottom, narrow["svg"])
+
     # The saved page, offline: it fits, zooms, and a click unfolds w2 there too.
     # Every step in both languages, each with its folded, privacy and unfolded pictures: on a busy
     # machine, Notebook 7's 130-odd steps of this world take a while.
