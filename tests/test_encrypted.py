@@ -540,3 +540,47 @@ def test_a_holder_failing_mid_protocol_leaves_every_store_as_it_was(
     with pytest.raises(ConnectionError):
         _ = x * y  # bob has stored his result share by the time alice fails: it is deleted again
     assert _state(part9) == before
+
+
+# --- the seen ledger: who saw what in the clear -----------------------------------------------------
+def test_the_seen_ledger_after_part_9(part9: Part9, steps: list) -> None:
+    from syft_widgets.encrypted.seen import SeenLedger
+
+    bob, alice, cp = part9.bob, part9.alice, part9.crypto_provider
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=cp)
+    y = torch.tensor([5]).share(bob, alice, crypto_provider=cp)
+    assert torch.equal((x * y).get(), torch.tensor([125]))
+    assert torch.equal((x > y).get(), torch.tensor([1]))
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+    seen = ledger.as_dict()
+    assert list(seen)[:3] == ["me", "bob", "alice"]  # the world's order: me first, then creation
+    me = seen["me"]
+    assert [(e.how, e.preview) for e in me.clear] == [
+        ("own", "[25]"),
+        ("own", "[5]"),
+        ("revealed", "[125]"),
+        ("revealed", "[1]"),
+    ]
+    for holder in ("bob", "alice"):
+        assert seen[holder].saw_nothing and seen[holder].shares == 2 and seen[holder].masked > 0
+    assert seen["crypto_provider"].saw_nothing and seen["crypto_provider"].masked == 0
+    assert seen["bill"].saw_nothing and seen["bill"].shares == 0
+
+
+def test_the_seen_ledger_records_plain_tensors_a_worker_receives(part9: Part9, steps: list) -> None:
+    from syft_widgets.encrypted.seen import SeenLedger
+
+    bob, alice, james = part9.bob, part9.alice, part9.crypto_provider
+    weights = torch.tensor([0.25, -0.5]).send(bob)  # bob gets it in the clear, as Part 10's data and model
+    shared = weights.fix_precision().share(bob, alice, crypto_provider=james).get()
+    assert torch.allclose(shared.get().float_precision(), torch.tensor([0.25, -0.5]))
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+    seen = ledger.as_dict()
+    assert [(e.how, e.source, e.preview) for e in seen["bob"].clear] == [("received", "me", "[0.25, -0.5]")]
+    assert seen["alice"].saw_nothing and seen["alice"].shares == 1
+    assert seen["crypto_provider"].saw_nothing and seen["crypto_provider"].masked == 0
+    assert seen["me"].clear[-1].how == "revealed" and seen["me"].clear[-1].preview == "[0.25, -0.5]"
