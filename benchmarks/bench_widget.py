@@ -9,6 +9,9 @@ Two rows, because a tight loop is not drawn step by step: past ``world.BURST_STE
 ``world.BATCH_SECONDS`` (counts of each operation and the world after them) until the cell ends.
 The first row is that default (goal ≤ 1.5x); the second turns batching off, so every add is its
 own step with its events and snapshot, which is what the batching saves (information, no goal).
+The third has no view at all, only a step subscriber that does nothing: what the core's step
+recording costs whenever anyone listens, so the first row's cost splits into the core's share and
+the view's own (information, no goal).
 """
 
 from __future__ import annotations
@@ -60,6 +63,23 @@ def live_view_one_step_per_op(steps_recorded: list[int]) -> Iterator[None]:
         world.BURST_STEPS = saved
 
 
+@contextmanager
+def step_subscriber_only(steps_recorded: list[int]) -> Iterator[None]:
+    """No view: one step subscriber that only counts, so the core records steps as for a view."""
+    seen = [0]
+
+    def count(_step: object, seen: list[int] = seen) -> None:
+        seen[0] += 1
+
+    stop = sy.WORLD.bus.subscribe_steps(count)
+    try:
+        yield
+        sy.WORLD.flush_steps()  # what a view does when the cell ends (untimed)
+        steps_recorded.append(seen[0])
+    finally:
+        stop()
+
+
 def view_row(
     name: str,
     bob: sy.VirtualWorker,
@@ -105,6 +125,18 @@ def main() -> int:
             None,
             how="as above with batching off (`world.BURST_STEPS` set out of reach for this row only), so "
             "every add and every delete is a step with its events and a snapshot; no goal: information.",
+        )
+    )
+    subscribed: list[int] = []
+    table.add(
+        view_row(
+            "1,000 pointer adds with a do-nothing step subscriber and no view",
+            bob,
+            partial(step_subscriber_only, subscribed),
+            None,
+            how="as the first row, with no view: one step subscriber that only counts the steps, so the "
+            "core records (and batches) steps as it does for a view; the gap to the first row is the "
+            "view's own cost. No goal: information.",
         )
     )
     code = table.report()
