@@ -584,3 +584,32 @@ def test_the_seen_ledger_records_plain_tensors_a_worker_receives(part9: Part9, s
     assert seen["alice"].saw_nothing and seen["alice"].shares == 1
     assert seen["crypto_provider"].saw_nothing and seen["crypto_provider"].masked == 0
     assert seen["me"].clear[-1].how == "revealed" and seen["me"].clear[-1].preview == "[0.25, -0.5]"
+
+
+def test_the_stop_button_right_after_get_puts_the_shares_back(
+    part9: Part9, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syft_widgets import interrupts
+
+    x = torch.tensor([25, 7]).fix_precision().share(part9.bob, part9.alice)
+    _ = x.shares  # with pointers too: they must work again afterwards
+    before = _state(part9)
+    release = interrupts.release
+
+    def pressed_now(held: bool, undo: Any = None) -> None:  # ■ pressed while .get() ran
+        if undo is not None:
+            undo()
+            release(held)
+            raise KeyboardInterrupt
+        release(held)
+
+    monkeypatch.setattr(interrupts, "release", pressed_now)
+    with pytest.raises(KeyboardInterrupt):
+        x.get()
+    monkeypatch.setattr(interrupts, "release", release)
+    after = _state(part9)
+    assert {w: set(v) for w, v in after.items() if w != "crypto"} == {
+        w: set(v) for w, v in before.items() if w != "crypto"
+    }
+    assert x.get().float_precision().tolist() == [25.0, 7.0]  # the shared value works again
+    assert part9.counts() == (0, 0, 0, 0)

@@ -185,10 +185,7 @@ class _SharedMethods:
             "holders": self._holder_ids,
             "precision": self.precision,
         }
-        total = reconstruct(self, detail)
-        if self.precision is not None:
-            return FixedPrecisionTensor.of(total, self.base, self.precision)
-        return total
+        return reconstruct(self, detail)
 
     def _release(self) -> None:
         """Delete the shares now (as dropping the last reference would) and mark this value spent."""

@@ -219,45 +219,62 @@ STEPS.update(
 
 
 def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
-    """Fetch every share of ``shared`` (each holder forgets its share) and add them up, as int64.
+    """Fetch every share of ``shared`` (each holder forgets its share) and add them up.
 
-    If fetching one fails, the shares already fetched go back, marked as they were.
+    Returns an int64 tensor, or a ``FixedPrecisionTensor`` for a fixed-point value. All or nothing:
+    if fetching a share fails, or the stop button is pressed before the result reaches the learner,
+    the shares already fetched go back to their holders and ``shared`` can be used again.
     """
     me: Any = WORLD.local_worker
     total: torch.Tensor | None = None
     fetched: list[tuple[int, torch.Tensor]] = []
-    precision = detail.get("precision")
-    state = shared.__dict__
-    with interrupts.Held(), open_step("reconstruct", detail):
-        try:
-            for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
-                ref = m.ObjectRef(obj_id)
-                # Nobody watches: the request without a message (workers.py, calls_directly).
-                part = (
-                    holder.request_object(ref)
-                    if me.calls_directly(holder)
-                    else me.send_msg(m.RequestObject(ref), holder)
-                )
-                fetched.append((obj_id, part))
-                total = part if total is None else total + part
-        except BaseException:
-            ids = list(shared.share_ids)
-            for i, (obj_id, part) in enumerate(fetched):  # all or nothing: the shares fetched go back
-                holder = shared.holders[i]
-                tag = _tag(shared.secret_id, i, shared._holder_ids, shared.crypto_provider)
-                ids[i] = send(me, SendShare(obj_id, part, tag, precision), holder)  # type: ignore[arg-type]
-            state["share_ids"] = tuple(ids)
-            state["_pointers"] = None if state["_pointers"] is None else state["_pointers"]
-            raise
-        state["_spent"] = True
-        pointers = state["_pointers"]
-        if pointers:
-            for pointer in pointers.values():  # spent: drawn faded once, and they delete nothing
+    precision: int | None = shared.precision
+    held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
+    try:
+        with open_step("reconstruct", detail):
+            try:
+                for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
+                    ref = m.ObjectRef(obj_id)
+                    # Nobody watches: the request without a message (workers.py, calls_directly).
+                    part = (
+                        holder.request_object(ref)
+                        if me.calls_directly(holder)
+                        else me.send_msg(m.RequestObject(ref), holder)
+                    )
+                    fetched.append((obj_id, part))
+                    total = part if total is None else total + part
+            except BaseException:
+                _put_back(shared, fetched)
+                raise
+            assert total is not None
+            shared._spent = True
+            for pointer in (shared._pointers or {}).values():  # spent: drawn faded once, deleting nothing
                 if WORLD.bus.active:
                     WORLD.pointer_retired(pointer)
                 pointer._retire()
-        assert total is not None
-        if WORLD.bus.active:  # what me now sees, for the diagram and the privacy overlay
-            shown = total if precision is None else decode(total, 10, int(precision))  # type: ignore[call-overload]
-            detail["value"] = preview(shown)
-    return total
+            if WORLD.bus.active:  # what me now sees, for the diagram and the privacy overlay
+                shown = total if precision is None else decode(total, shared.base, precision)
+                detail["value"] = preview(shown)
+            result = total if precision is None else FixedPrecisionTensor.of(total, shared.base, precision)
+    except BaseException:
+        interrupts.release(held)
+        raise
+    # Interrupted now, the learner would never receive the value: the shares go back instead.
+    interrupts.release(held, lambda: _put_back(shared, fetched, reuse=True))
+    return result
+
+
+def _put_back(shared: Any, fetched: list[tuple[int, torch.Tensor]], reuse: bool = False) -> None:
+    """Return fetched shares to their holders, marked as before; ``reuse``: ``shared`` works again."""
+    me: Any = WORLD.local_worker
+    ids = list(shared.share_ids)
+    for i, (obj_id, part) in enumerate(fetched):
+        tag = _tag(shared.secret_id, i, shared._holder_ids, shared.crypto_provider)
+        ids[i] = send(me, SendShare(obj_id, part, tag, shared.precision), shared.holders[i])
+    shared.share_ids = tuple(ids)
+    if reuse:
+        shared._spent = False
+        for pointer, obj_id in zip((shared._pointers or {}).values(), ids, strict=False):
+            pointer.__dict__.update(
+                _spent=False, garbage_collect_data=True, id_at_location=obj_id, _ref=m.ObjectRef(obj_id)
+            )
