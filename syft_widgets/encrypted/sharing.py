@@ -29,8 +29,28 @@ from .ring import split_additive
 __all__ = ["check_workers", "reconstruct", "share_here", "share_there"]
 
 
+# Worker sets already checked, by the identity of the objects given (a notebook shares among the
+# same workers again and again): (me, holders..., provider) -> (holders, provider).
+_CHECKED: dict[tuple[int, ...], tuple[tuple[Any, ...], Any, tuple[Any, ...]]] = {}
+
+
 def check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
     """The holders and crypto provider as worker objects, after checking they can work together."""
+    given = (*workers, *([crypto_provider] if crypto_provider is not None else []))
+    if not all(hasattr(w, "send_msg") for w in given):  # ids or lists of workers: the long way
+        return _check_workers(workers, crypto_provider)
+    key = (id(WORLD.local_worker), *map(id, workers), id(crypto_provider))
+    found = _CHECKED.get(key)
+    if found is not None and all(a is b for a, b in zip(found[2], (*workers, crypto_provider), strict=True)):
+        return found[0], found[1]
+    holders, provider = _check_workers(workers, crypto_provider)
+    if len(_CHECKED) > 64:  # a bounded memo: it keeps the worker objects alive
+        _CHECKED.clear()
+    _CHECKED[key] = (holders, provider, (*workers, crypto_provider))
+    return holders, provider
+
+
+def _check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
     if any(isinstance(w, (list, tuple)) for w in workers):  # x.share([bob, alice]) as well
         workers = [w for group in workers for w in (group if isinstance(group, (list, tuple)) else [group])]
     holders = tuple(WORLD.resolve(w, "share") for w in workers)
