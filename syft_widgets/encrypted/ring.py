@@ -16,6 +16,23 @@ import torch
 __all__ = ["random_bits", "random_ring", "split_additive", "split_xor", "xor_all"]
 
 
+# OS randomness is read in chunks and handed out once each: one system call serves many small
+# tensors (a comparison needs dozens). Large requests read the OS directly.
+_CHUNK = 1 << 16
+_pool = bytearray()
+_used = 0
+
+
+def _random_bytes(nbytes: int) -> bytearray:
+    global _pool, _used
+    if nbytes > _CHUNK // 4:
+        return bytearray(os.urandom(nbytes))
+    if _used + nbytes > len(_pool):
+        _pool, _used = bytearray(os.urandom(_CHUNK)), 0
+    start, _used = _used, _used + nbytes
+    return _pool[start:_used]  # a copy: no byte is handed out twice
+
+
 def random_ring(shape: Sequence[int]) -> torch.Tensor:
     """A tensor of uniformly random int64 values (every 64-bit pattern equally likely).
 
@@ -25,8 +42,9 @@ def random_ring(shape: Sequence[int]) -> torch.Tensor:
     count = 1
     for size in shape:
         count *= size
-    raw = bytearray(os.urandom(8 * count)) if count else bytearray()
-    return torch.frombuffer(raw, dtype=torch.int64, count=count).reshape(tuple(shape))
+    if not count:
+        return torch.zeros(tuple(shape), dtype=torch.int64)
+    return torch.frombuffer(_random_bytes(8 * count), dtype=torch.int64, count=count).reshape(tuple(shape))
 
 
 def random_bits(shape: Sequence[int]) -> torch.Tensor:
