@@ -590,3 +590,25 @@ def test_part_10_reads_the_shipped_data_file_from_its_folder(lang):
     (loader,) = [s for s in sources if "pickle.load" in s]
     relative = re.search(r"open\('([^']+)'", loader).group(1)
     assert (path.parent / relative).resolve() == (BOSTON_DIR / "boston_housing.pickle").resolve()
+
+
+@pytest.mark.parametrize(
+    ("name", "people"),
+    [
+        (PART_9, ("Andrew Trask", "Théo Ryffel", "Morten Dahl", "Sourav Das")),
+        (PART_10, ("Théo Ryffel", "Andrew Trask", "Sourav Das", "Mir Mohammad Jaber")),
+    ],
+    ids=["part-9", "part-10"],
+)
+@pytest.mark.parametrize("lang", LESSON_LANGS)
+def test_encrypted_lessons_credit_the_classic_authors_and_bengali_translators(name, people, lang):
+    cells = read(NOTEBOOKS_DIR / lang / name).cells
+    first, last = cells[0].source, cells[-1].source
+    for person in people:
+        assert person in first, f"{lang}/{name} does not name {person} at its top"
+    # The closing note names the authors and the translators again (Morten Dahl is a reference).
+    for person in people:
+        if person != "Morten Dahl":
+            assert person in last, f"{lang}/{name} does not name {person} in its closing note"
+    if lang == "bn":  # the classic headings, as in Part 3
+        assert "Authors" in first and "অনুবাদক" in first
