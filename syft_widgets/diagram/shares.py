@@ -353,7 +353,7 @@ def add_share_legend(legend: graphviz.Digraph, _: Callable[[str], str], p: str =
         f"{p}legend_share1",
         f"{p}legend_share2",
         id=f"{p}legend_secret_link",
-        label=safe_text(_("one secret")),
+        label=safe_text(_("one secret: one colour, one number")),
         color=outline,
         **{**SECRET_LINK, "constraint": "true"},
     )
