@@ -9,9 +9,12 @@ crypto provider also deals (see ``docs/encrypted.md``). Modules, bottom up:
 - :mod:`.fixed_precision` the fixed-point encoding (``fix_precision`` / ``float_precision``)
 - :mod:`.messages` the three messages of the protocols
 - :mod:`.party` what a share holder and the crypto provider do when those messages arrive
+- :mod:`.linear` what each holder does alone on its share (``+ - sum view``)
 - :mod:`.beaver`, :mod:`.comparison` the two interactive protocols, as per-party programs
+- :mod:`.protocol` ``me``'s side of a protocol run: deal, start, resume; undo on failure
 - :mod:`.sharing` splitting a value among workers and putting it back together
-- :mod:`.shared_tensor` the learner's ``SharedTensor`` and the operations on it
+- :mod:`.operations` what a shared value can do (arithmetic, comparisons, max), operands checked first
+- :mod:`.shared_tensor` the learner's ``SharedTensor``: making one, printing it, ``.get()``, its lifetime
 - :mod:`.seen` who has seen what in the clear
 - :mod:`.methods` the methods ``sy.TorchHook`` installs on tensors
 
