@@ -24,7 +24,7 @@ from ..snapshot import view_of
 from ..workers import BaseWorker
 from ..world import WORLD
 from . import envelope, session
-from .deletes import collecting_cascade
+from .deletes import CollectingCascade
 
 __all__ = ["HostedWorker", "WorkerHost", "actor_class"]
 
@@ -79,7 +79,7 @@ class WorkerHost:
             return envelope.gone("its Ray node died")
         events: list[Event] = []
         unsubscribe = None
-        with collecting_cascade() as cascade:
+        with CollectingCascade() as cascade:
             try:
                 sender, listening, pending, message = envelope.open_request(data)
                 if pending:
@@ -123,7 +123,7 @@ class WorkerHost:
         """Apply ``deletes`` first, so the answer reflects every delete sent so far, then ``read()``."""
         if self._node_died():
             return envelope.gone("its Ray node died")
-        with collecting_cascade() as cascade:
+        with CollectingCascade() as cascade:
             if deletes:
                 self._forget(deletes)
             value = read()
