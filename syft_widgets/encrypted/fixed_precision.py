@@ -68,7 +68,7 @@ def decode(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) 
     >>> decode(torch.tensor([500, -1250]))
     tensor([ 0.5000, -1.2500])
     """
-    plain = encoded.as_subclass(torch.Tensor) if type(encoded) is not torch.Tensor else encoded
+    plain = encoded.encoded if type(encoded) is FixedPrecisionTensor else encoded
     return plain.to(torch.float32) / scale_of(base, precision)
 
 
@@ -94,6 +94,7 @@ class FixedPrecisionTensor(torch.Tensor):
 
     base: int = BASE
     precision_fractional: int = PRECISION
+    encoded: torch.Tensor  # the encodings as a plain int64 tensor
 
     @staticmethod
     def of(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> FixedPrecisionTensor:
@@ -103,6 +104,7 @@ class FixedPrecisionTensor(torch.Tensor):
         # Instance attributes: snapshot.view_of finds precision_fractional in the instance dict.
         fpt.base = int(base)
         fpt.precision_fractional = int(precision)
+        fpt.encoded = plain  # the same numbers as a plain tensor (as_subclass would cost a dispatch)
         return fpt
 
     @classmethod

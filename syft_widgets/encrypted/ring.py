@@ -44,7 +44,8 @@ def random_ring(shape: Sequence[int]) -> torch.Tensor:
         count *= size
     if not count:
         return torch.zeros(tuple(shape), dtype=torch.int64)
-    return torch.frombuffer(_random_bytes(8 * count), dtype=torch.int64, count=count).reshape(tuple(shape))
+    flat = torch.frombuffer(_random_bytes(8 * count), dtype=torch.int64, count=count)
+    return flat if len(shape) == 1 else flat.reshape(tuple(shape))
 
 
 def random_bits(shape: Sequence[int]) -> torch.Tensor:
@@ -62,7 +63,7 @@ def split_additive(secret: torch.Tensor, parts: int) -> list[torch.Tensor]:
     tensor([25])
     """
     shares = [random_ring(secret.shape) for _ in range(parts - 1)]
-    last = secret.to(torch.int64)
+    last = secret if secret.dtype == torch.int64 else secret.to(torch.int64)
     for share in shares:
         last = last - share
     return [*shares, last]

@@ -92,7 +92,7 @@ def _check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[
 
 def _plain_ints(value: torch.Tensor, precision: int | None) -> torch.Tensor:
     if type(value) is FixedPrecisionTensor:
-        return value.as_subclass(torch.Tensor)
+        return value.encoded
     if value.is_floating_point() and precision is None:
         raise FloatShareError(
             f"FloatTensor cannot be additively shared, Use fix_precision. Shares live in the integers mod "
