@@ -10,8 +10,10 @@ from typing import Any
 
 import comm
 import pytest
+import torch
 import traitlets
 
+import syft_widgets as sy
 from syft_widgets.diagram import narrate
 from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
@@ -325,6 +327,15 @@ def test_pointer_names_come_from_the_learners_namespace() -> None:
     ns = {"x_ptr": a, "pointer_to_x_ptr": b, "_hidden": Ptr(3), "also_x": a, "n": 5}
     assert pointer_names(ns, pointer_type=Ptr) == {1: "x_ptr", 2: "pointer_to_x_ptr"}
     assert pointer_names(None) == {}
+
+
+def test_me_s_pointers_to_a_shared_values_shares_carry_its_name(env: Any) -> None:
+    crypto_provider = sy.VirtualWorker(env.hook, id="crypto_provider")
+    x = torch.tensor([25]).share(env.bob, env.alice, crypto_provider=crypto_provider)
+    y_ptr = torch.tensor([1]).send(env.bob)
+    names = pointer_names({"x": x, "y_ptr": y_ptr})
+    assert {names[p.id] for p in x.shares.values()} == {"x"} and len(x.shares) == 2
+    assert names[y_ptr.id] == "y_ptr" and len(names) == 3
 
 
 def test_history_keeps_only_the_newest_steps() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..diagram import to_dot
+from ..encrypted.shared_tensor import SharedTensor
 from ..events import Event, MessageSent, Step
 from ..pointers import PointerTensor
 from ..snapshot import WorldSnapshot
@@ -55,13 +56,22 @@ def filter_step(step: Step, ids: tuple[str, ...] | None) -> Step:
 
 
 def pointer_names(user_ns: Mapping[str, Any] | None, pointer_type: type = PointerTensor) -> dict[int, str]:
-    """``{pointer.id: variable name}`` for the learner's pointers, so the diagram says ``x_ptr``."""
+    """``{pointer.id: variable name}`` for the learner's pointers, so the diagram says ``x_ptr``.
+
+    A shared value (``x = t.share(bob, alice)``) names me's pointers to its shares after it: ``x``.
+    """
     if user_ns is None:
         return {}
     names: dict[int, str] = {}
     # A copy of the items: the learner's namespace may change under a background push.
     for name, value in list(user_ns.items()):
-        if name.startswith("_") or not isinstance(value, pointer_type):
+        if name.startswith("_"):
+            continue
+        if isinstance(value, SharedTensor):
+            for share_pointer in value.shares.values():
+                names.setdefault(share_pointer.id, name)
+            continue
+        if not isinstance(value, pointer_type):
             continue
         pid = getattr(value, "id", None)
         if isinstance(pid, int):
