@@ -104,6 +104,8 @@ def _plain_ints(value: torch.Tensor, precision: int | None) -> torch.Tensor:
         raise FloatShareError(
             f"A {value.dtype} tensor cannot be shared; share real integers or fixed-point values."
         )
+    if value.dtype == torch.int64 and not value.requires_grad:
+        return value  # already ring elements (split_additive makes new tensors: this one stays as it was)
     return value.detach().to(torch.int64)
 
 
