@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotAWorkerError, UnknownWorkerError, WorkerIdConflictError
+from .errors import InvalidWorkerIdError, NotAWorkerError, UnknownWorkerError, WorkerIdConflictError
 from .snapshot import ModuleView, ObjectView, WorkerView, WorldSnapshot
 
 if TYPE_CHECKING:
@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from .store import ObjectStore
     from .workers import BaseWorker
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "check_worker_id"]
+
+
+def check_worker_id(worker_id: object) -> Hashable:
+    """``worker_id`` if it can name a worker (a non-empty string or an int), else a clear error."""
+    if isinstance(worker_id, bool) or not isinstance(worker_id, (str, int)) or worker_id == "":
+        raise InvalidWorkerIdError(
+            f"A worker id must be a non-empty string or an int, like id='bob'; got {worker_id!r} "
+            f"({type(worker_id).__name__})."
+        )
+    return worker_id
 
 
 class Registry:
@@ -26,7 +36,6 @@ class Registry:
 
     def __init__(self) -> None:
         self.workers: dict[Hashable, BaseWorker] = {}
-        self.stores: dict[Hashable, ObjectStore] = {}
         self.local_worker: BaseWorker | None = None
         # Live pointers held by the local worker, so diagrams can draw the learner's variables.
         self._local_pointers: dict[int, weakref.ref] = {}
@@ -50,7 +59,7 @@ class Registry:
                 f"{type(worker).__name__}. Pick another id, or use the existing worker."
             )
         self.workers[worker.id] = worker
-        return self.stores.get(worker.id)
+        return None if old is None else old.object_store
 
     def worker(self, worker_id: Hashable) -> BaseWorker:
         """The worker with this id (the newest object, if the id was re-created)."""

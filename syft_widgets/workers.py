@@ -12,7 +12,6 @@ from . import messages as m
 from ._ids import new_id, set_tensor_id
 from .errors import (
     InvalidTensorForRemoteGet,
-    InvalidWorkerIdError,
     ObjectNotFoundError,
     PointerCycleError,
     UnsupportedRemoteValueError,
@@ -20,6 +19,7 @@ from .errors import (
 from .events import MessageSent
 from .functions import resolve_function, short_name
 from .pointers import pointer_from_description
+from .registry import check_worker_id
 from .snapshot import ObjectView
 from .store import ObjectStore
 from .transit import pack
@@ -28,15 +28,6 @@ from .world import WORLD
 __all__ = ["BaseWorker", "VirtualWorker", "WorkerKind"]
 
 WorkerKind = Literal["local", "virtual", "ray"]
-
-
-def _check_worker_id(worker_id: object) -> Hashable:
-    if isinstance(worker_id, bool) or not isinstance(worker_id, (str, int)) or worker_id == "":
-        raise InvalidWorkerIdError(
-            f"A worker id must be a non-empty string or an int, like id='bob'; got {worker_id!r} "
-            f"({type(worker_id).__name__})."
-        )
-    return worker_id
 
 
 class BaseWorker:
@@ -50,11 +41,10 @@ class BaseWorker:
 
     def __init__(self, hook: Any, id: Hashable = 0, is_client_worker: bool = False) -> None:
         self.hook = hook
-        self.id = _check_worker_id(id)
+        self.id = check_worker_id(id)
         self.is_client_worker = is_client_worker
         shared = WORLD.add_worker(self)
         self.object_store = shared if shared is not None else ObjectStore(self.id, WORLD)
-        WORLD.stores[self.id] = self.object_store
         if WORLD.recording:
             with WORLD.step("worker", always=True, worker=str(self.id)):
                 pass

@@ -7,10 +7,8 @@ from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.dot_reader import parse_dot, render_svg
-from tests.helpers import run_cell
-from tests.test_diagram_core import assert_drawn_where_it_happened
-from tests.test_tutorial_part2 import DATA_OLD, SETUP, TRAIN_OLD
-from tests.test_tutorial_part4 import CELLS as PART4
+from tests.helpers import DATA_OLD, SETUP, TRAIN_OLD, assert_drawn_where_it_happened, run_cell
+from tests.helpers import PART4_CELLS as PART4
 
 
 def clusters(dot: str) -> dict[str, set[str]]:

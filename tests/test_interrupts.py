@@ -648,7 +648,7 @@ def learner_of(variables: Vars, env: Env) -> Learner:
 
 def fresh(env: Env, scenario: Scenario) -> Vars:
     """Empty stores (no deletes sent; no gc.collect, which would cost more than the test) and set up."""
-    for store in WORLD.stores.values():
+    for store in [w.object_store for w in WORLD.workers.values()]:
         for obj in store.objects.values():
             if getattr(obj, "is_pointer", False):
                 obj.garbage_collect_data = False
@@ -713,7 +713,7 @@ def interrupt_everywhere(env: Env, scenario: Scenario, most: int) -> tuple[int, 
 def live_view(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A live view open on every worker, as in the course's notebooks (its comm records, no kernel)."""
     import syft_widgets as sy
-    from tests.test_widget import RecordingComm
+    from tests.helpers import RecordingComm
 
     monkeypatch.setattr(comm, "create_comm", RecordingComm)
     monkeypatch.setattr(world, "BURST_STEPS", 10**9)  # one step per operation, never a batch

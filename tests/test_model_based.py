@@ -190,14 +190,14 @@ class PointerMachine(RuleBasedStateMachine):
             obj: Any = handle.pointer
             for worker in handle.path:
                 assert obj.location.id == worker
-                obj = WORLD.stores[worker].objects[obj.id_at_location]
+                obj = WORLD.workers[worker].object_store.objects[obj.id_at_location]
             assert not getattr(obj, "is_pointer", False) and obj.tolist() == handle.value
 
     @invariant()
     def stores_hold_exactly_what_the_model_expects(self) -> None:
         # No gc.collect() here: reference counting alone must free pointers (no cycles keep them).
         expected = self.ref.expected_counts()
-        actual = Counter({w: len(WORLD.stores[w].objects) for w in WORKERS})
+        actual = Counter({w: len(WORLD.workers[w].object_store.objects) for w in WORKERS})
         assert +actual == +expected
         assert WORLD.local_worker._objects == {}
 
@@ -206,7 +206,7 @@ class PointerMachine(RuleBasedStateMachine):
         snapshot = WORLD.snapshot()
         for view in snapshot.workers:
             if view.id in WORKERS:
-                assert [o.id for o in view.objects] == list(WORLD.stores[view.id].objects)
+                assert [o.id for o in view.objects] == list(WORLD.workers[view.id].object_store.objects)
         shown = {p.id for p in snapshot.worker("me").pointers}
         assert {h.pointer.id for h in self.ref.handles} <= shown
 
@@ -215,7 +215,7 @@ class PointerMachine(RuleBasedStateMachine):
         self.ref.graveyard.clear()
         self.model = None  # type: ignore[assignment]
         gc.collect()
-        leftovers = Counter({w: len(WORLD.stores[w].objects) for w in WORKERS})
+        leftovers = Counter({w: len(WORLD.workers[w].object_store.objects) for w in WORKERS})
         assert +leftovers == +self.ref.orphans, "dropping every pointer deletes all but the orphans"
         reset_world()
 

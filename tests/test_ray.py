@@ -44,17 +44,14 @@ def hook() -> Iterator[Any]:
 @contextmanager
 def swapped(*worker_ids: str) -> Iterator[None]:
     """Run with no workers of these ids registered; restore whatever was there afterwards."""
-    saved = {i: (WORLD.workers.pop(i, None), WORLD.stores.pop(i, None)) for i in worker_ids}
+    saved = {i: WORLD.workers.pop(i, None) for i in worker_ids}  # each with its store
     try:
         yield
     finally:
-        for i, (worker, store) in saved.items():
+        for i, worker in saved.items():
             WORLD.workers.pop(i, None)
-            WORLD.stores.pop(i, None)
             if worker is not None:
                 WORLD.workers[i] = worker
-            if store is not None:
-                WORLD.stores[i] = store
 
 
 def ray_worker(hook: Any) -> Callable[[str], Any]:

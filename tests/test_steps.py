@@ -15,9 +15,8 @@ from syft_widgets.diagram.changes import step_changes
 from syft_widgets.diagram.narrate import narrate
 from syft_widgets.events import MessageSent
 from syft_widgets.world import WORLD
-from tests.helpers import run_cell, store_state
-from tests.test_tutorial_part2 import DATA_OLD, TRAIN_OLD
-from tests.test_tutorial_part2 import SETUP as TUTORIAL_SETUP
+from tests.helpers import DATA_OLD, TRAIN_OLD, run_cell, store_state
+from tests.helpers import SETUP as TUTORIAL_SETUP
 
 SETUP = """
 import torch

@@ -7,46 +7,7 @@ import re
 import pytest
 import torch
 
-from tests.helpers import run_cell
-
-SETUP = """
-import torch
-from torch import nn
-from torch import optim
-import syft_widgets as sy
-hook = sy.TorchHook(torch)
-bob = sy.VirtualWorker(hook, id="bob")
-alice = sy.VirtualWorker(hook, id="alice")
-torch.manual_seed(0)
-"""
-
-DATA_OLD = """
-data = torch.tensor([[0,0],[0,1],[1,0],[1,1.]], requires_grad=True)
-target = torch.tensor([[0],[0],[1],[1.]], requires_grad=True)
-data_bob = data[0:2].send(bob)
-target_bob = target[0:2].send(bob)
-data_alice = data[2:].send(alice)
-target_alice = target[2:].send(alice)
-datasets = [(data_bob,target_bob),(data_alice,target_alice)]
-model = nn.Linear(2,1)
-opt = optim.SGD(params=model.parameters(),lr=0.1)
-"""
-
-TRAIN_OLD = """
-def train():
-    opt = optim.SGD(params=model.parameters(),lr=0.1)
-    for iter in range(10):
-        for data,target in datasets:
-            model.send(data.location)
-            opt.zero_grad()
-            pred = model(data)
-            loss = ((pred - target)**2).sum()
-            loss.backward()
-            opt.step()
-            model.get()
-            print(loss.get())
-train()
-"""
+from tests.helpers import DATA_OLD, SETUP, TRAIN_OLD, run_cell
 
 DATA_NEW = """
 data = torch.tensor([[0,0],[0,1],[1,0],[1,1.]])

@@ -9,59 +9,8 @@ from torch import nn, optim
 from syft_widgets.errors import TensorsNotCollocatedException
 from syft_widgets.events import MessageSent, ObjectStored
 from syft_widgets.world import WORLD
+from tests.helpers import PART4_CELLS as CELLS
 from tests.helpers import run_cell
-
-CELLS = [
-    (
-        "import torch\nimport syft_widgets as sy\nimport copy\nhook = sy.TorchHook(torch)\nfrom torch import nn, optim",
-        None,
-    ),
-    (
-        """bob = sy.VirtualWorker(hook, id="bob")
-alice = sy.VirtualWorker(hook, id="alice")
-secure_worker = sy.VirtualWorker(hook, id="secure_worker")
-data = torch.tensor([[0,0],[0,1],[1,0],[1,1.]], requires_grad=True)
-target = torch.tensor([[0],[0],[1],[1.]], requires_grad=True)
-bobs_data = data[0:2].send(bob)
-bobs_target = target[0:2].send(bob)
-alices_data = data[2:].send(alice)
-alices_target = target[2:].send(alice)""",
-        (2, 2, 0),
-    ),
-    ("model = nn.Linear(2,1)", (2, 2, 0)),
-    (
-        """bobs_model = model.copy().send(bob)
-alices_model = model.copy().send(alice)
-bobs_opt = optim.SGD(params=bobs_model.parameters(),lr=0.1)
-alices_opt = optim.SGD(params=alices_model.parameters(),lr=0.1)""",
-        (4, 4, 0),
-    ),
-    (
-        """for i in range(10):
-    bobs_opt.zero_grad()
-    bobs_pred = bobs_model(bobs_data)
-    bobs_loss = ((bobs_pred - bobs_target)**2).sum()
-    bobs_loss.backward()
-    bobs_opt.step()
-    bobs_loss = bobs_loss.get().data
-    alices_opt.zero_grad()
-    alices_pred = alices_model(alices_data)
-    alices_loss = ((alices_pred - alices_target)**2).sum()
-    alices_loss.backward()
-    alices_opt.step()
-    alices_loss = alices_loss.get().data
-    print("Bob:" + str(bobs_loss) + " Alice:" + str(alices_loss))""",
-        (5, 5, 0),
-    ),
-    ("alices_model.move(secure_worker)", (5, 3, 2)),
-    ("bobs_model.move(secure_worker)", (3, 3, 4)),
-    (
-        """with torch.no_grad():
-    model.weight.set_(((alices_model.weight.data + bobs_model.weight.data) / 2).get())
-    model.bias.set_(((alices_model.bias.data + bobs_model.bias.data) / 2).get())""",
-        (3, 3, 4),
-    ),
-]
 
 LOOP = """
 iterations = 10

@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from .. import interrupts
 from .. import messages as m
 from ..errors import UnsupportedRemoteValueError, WorkerOfflineError
+from ..registry import check_worker_id
 from ..snapshot import ObjectView
-from ..workers import BaseWorker, WorkerKind, _check_worker_id
+from ..workers import BaseWorker, WorkerKind
 from ..world import WORLD
 from . import deletes, envelope, session
 from .host import actor_class
@@ -125,7 +126,7 @@ class RayWorker(BaseWorker):
         address: str | None = None,
         ray_options: Mapping[str, Any] | None = None,
     ) -> None:
-        worker_id = _check_worker_id(id)
+        worker_id = check_worker_id(id)
         options = check_options(ray_options)  # before Ray starts: a typo costs nothing
         ray = session.require_ray()
         session.init(address)
