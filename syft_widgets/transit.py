@@ -14,16 +14,18 @@ __all__ = ["copy_tensor", "pack"]
 
 
 def copy_tensor(t: torch.Tensor) -> torch.Tensor:
-    # A clone of a tensor that requires grad is detached first, so it records no autograd history
-    # (no torch.no_grad() block needed: entering one costs more than copying a small tensor). A
-    # tensor that does not require grad has no history to drop: detaching it would cost a third more.
-    data = t.detach().clone() if t.requires_grad else t.clone()
-    copy: torch.Tensor
     # issubclass, not isinstance: Parameter's metaclass makes isinstance slow, and this runs per send.
-    if issubclass(type(t), torch.nn.Parameter):
-        copy = torch.nn.Parameter(data, requires_grad=t.requires_grad)
+    parameter = issubclass(type(t), torch.nn.Parameter)
+    copy: torch.Tensor
+    if t.requires_grad:
+        # Detached first, so the clone records no autograd history (no torch.no_grad() block needed:
+        # entering one costs more than copying a small tensor).
+        data = t.detach().clone()
+        copy = torch.nn.Parameter(data, requires_grad=True) if parameter else data.requires_grad_()
     else:
-        copy = data.requires_grad_() if t.requires_grad else data
+        # Nothing to detach from: a tensor that does not require grad has no history (a third cheaper).
+        data = t.clone()
+        copy = torch.nn.Parameter(data, requires_grad=False) if parameter else data
     # Reading .grad of a non-leaf tensor only warns; a non-leaf has no stored gradient anyway.
     grad = t.grad if t.is_leaf else None
     if grad is not None:
