@@ -296,14 +296,27 @@ def test_dropping_a_shared_value_is_narrated_as_its_shares_going(part9) -> None:
     )
 
 
-def test_fix_precision_on_a_worker_is_narrated(part9) -> None:
+def test_fix_precision_on_a_worker_is_marked_and_narrated_both_ways(part9) -> None:
     ptr = torch.tensor([0.5, -1.25]).send(part9.env.bob)
-    ptr.fix_precision()
+    fixed = ptr.fix_precision()
     step = [s for s in part9.steps if s.detail.get("func") == "fix_precision"][-1]
-    assert narrate(step, "en").startswith("bob turned tensor #") and narrate(step, "en").endswith(
-        "into fixed point ×1,000"
-    )
-    assert narrate(step, "bn").endswith("স্থির দশমিক ×১,০০০-এ রূপান্তর করেছে")
+    encoded = f"tensor #{fixed.id_at_location}"
+    assert narrate(step, "en") == f"bob turned {encoded} into fixed point ×1,000"
+    assert narrate(step, "bn") == f"bob টেন্সর #{fixed.id_at_location}-কে স্থির দশমিক ×১,০০০-এ রূপান্তর করেছে"
+    # The stored encoding is a plain tensor marked fixed point (not a share: bob can read it).
+    node = f"obj_{fixed.id_at_location}"
+    for lang in ("en", "bn"):
+        dot = draw(step, lang)
+        assert (
+            dot.cluster_of[node] == BOB and "fixed" in dot.classes(node) and "share" not in dot.classes(node)
+        )
+        lines = label_text(dot.nodes[node]["label"])
+        assert lines[1] == "[500, -1250]"
+        assert lines[-1] == translator(lang)("fixed point ×{scale}").format(scale=format_number(1000, lang))
+    back = fixed.float_precision()
+    step = [s for s in part9.steps if s.detail.get("func") == "float_precision"][-1]
+    assert narrate(step, "en") == f"bob turned tensor #{back.id_at_location} back into floats"
+    assert narrate(step, "bn") == f"bob টেন্সর #{back.id_at_location}-কে আবার দশমিক সংখ্যায় (float) ফিরিয়েছে"
 
 
 # ---- the privacy overlay ----------------------------------------------------------------------------
