@@ -435,6 +435,30 @@ def test_steps_name_the_secret_the_holders_and_the_protocol(part9: Part9, steps:
     assert me_view.objects == ()
 
 
+def test_a_step_that_makes_shared_values_shows_mes_pointers_to_them(part9: Part9, steps: list) -> None:
+    """The picture of ``x = ....share(...)`` (and of ``x * y``) has me's pointers to the new shares."""
+    bob, alice, cp = part9.bob, part9.alice, part9.crypto_provider
+
+    def pointed_at(step: Any) -> set[tuple[str, int]]:
+        return {(p.location, p.id_at_location) for p in step.snapshot.worker("me").pointers if not p.spent}
+
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=cp)
+    y = torch.tensor([5]).share(bob, alice, crypto_provider=cp)
+    z = x * y
+    share_x, share_y, mul = steps
+    for step, value in ((share_x, x), (share_y, y), (mul, z)):
+        assert {
+            (h, obj_id) for h, obj_id in zip(value._holder_ids, value.share_ids, strict=True)
+        } <= pointed_at(step), step.op
+    # Part 10: the shares a worker made of its own value reach me's pointers with the hand-over.
+    remote = torch.tensor([0.5]).send(bob).fix_precision().share(bob, alice, crypto_provider=cp)
+    shared = remote.get()
+    share_step = next(s for s in reversed(steps) if s.op == "share")
+    hand_over = steps[-1]
+    mine = {(h, obj_id) for h, obj_id in zip(shared._holder_ids, shared.share_ids, strict=True)}
+    assert not mine & pointed_at(share_step) and mine <= pointed_at(hand_over)
+
+
 # --- errors: clear, and every store left as it was ---------------------------------------------------
 def _state(part9: Part9) -> dict[str, Any]:
     from tests.helpers import store_state
@@ -580,7 +604,10 @@ def test_the_seen_ledger_records_plain_tensors_a_worker_receives(part9: Part9, s
     for step in steps:
         ledger.add_step(step)
     seen = ledger.as_dict()
-    assert [(e.how, e.source, e.preview) for e in seen["bob"].clear] == [("received", "me", "[0.25, -0.5]")]
+    assert [(e.how, e.source, e.preview) for e in seen["bob"].clear] == [
+        ("received", "me", "[0.25, -0.5]"),
+        ("own", "bob", "[0.25, -0.5]"),  # bob shares the value he holds: his own, as he sees it
+    ]
     assert seen["alice"].saw_nothing and seen["alice"].shares == 1
     assert seen["crypto_provider"].saw_nothing and seen["crypto_provider"].masked == 0
     assert seen["me"].clear[-1].how == "revealed" and seen["me"].clear[-1].preview == "[0.25, -0.5]"

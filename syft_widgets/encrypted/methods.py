@@ -37,13 +37,24 @@ def tensor_share(
     if getattr(self, "is_pointer", False):
         self._check_usable("share")  # type: ignore[attr-defined]
         secret, share_ids, precision = share_there(self, holders, provider)
-        shared = SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape))
+        # me's pointers to the shares come with the hand-over (RemoteShared.get), not before.
+        shared = SharedTensor.make(
+            holders, share_ids, provider, precision, secret, tuple(self.shape), pointers=False
+        )
         return RemoteShared(shared, self.location)  # type: ignore[attr-defined]
     fixed = type(self) is FixedPrecisionTensor  # (isinstance on a tensor costs a metaclass check)
     precision = self.precision_fractional if fixed else None  # type: ignore[attr-defined]
     base = self.base if fixed else BASE  # type: ignore[attr-defined]
-    secret, share_ids = share_here(self, holders, provider, precision)
-    return SharedTensor.make(holders, share_ids, provider, precision, secret, tuple(self.shape), base)
+    shape = tuple(self.shape)
+    return share_here(
+        self,
+        holders,
+        provider,
+        precision,
+        lambda secret, share_ids: SharedTensor.make(
+            holders, share_ids, provider, precision, secret, shape, base
+        ),
+    )
 
 
 def tensor_fix_precision(
@@ -103,6 +114,8 @@ class RemoteShared:
         assert me is not None
         with interrupts.Held(), WORLD.step("get", holder=str(self.location.id)):
             send(me, RunProtocol("hand over", shared.secret_id, (), "get"), self.location)
+            if WORLD.bus.active:  # someone draws: me's pointers to the shares, in this step's picture
+                _ = shared.shares
         self._shared = None
         return shared
 

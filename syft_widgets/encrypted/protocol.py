@@ -7,8 +7,8 @@ forgets the run's material, and result shares already stored are deleted, so sto
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from .. import interrupts
 from .. import messages as m
@@ -18,6 +18,9 @@ from .messages import RunProtocol, send
 from .party import LOCAL, PENDING, Output
 
 __all__ = ["open_step", "run_program", "run_quietly"]
+
+Made = TypeVar("Made")
+Stored = list[list[tuple[int, tuple[int, ...]]]]  # per output, each holder's (store id, shape)
 
 
 def open_step(op: Any, detail: dict[str, object]) -> Any:
@@ -34,12 +37,15 @@ def run_program(
     plan: Sequence[tuple[str, object]],
     outputs: Sequence[int | None],
     detail: dict[str, object],
-) -> list[list[tuple[int, tuple[int, ...]]]]:
-    """Run ``program`` on every holder; returns, per output, each holder's (store id, shape).
+    wrap: Callable[[Stored, tuple[int, ...]], Made],
+) -> Made:
+    """Run ``program`` on every holder; returns ``wrap(stored, secret ids)``.
 
     ``refs[i]`` are holder i's input shares (ObjectRefs); ``plan`` is the material the crypto
     provider deals first (none for a local operation, which needs one message per holder);
-    ``outputs`` gives each result's fixed-point precision (None for integers).
+    ``outputs`` gives each result's fixed-point precision (None for integers). ``stored`` holds,
+    per output, each holder's (store id, shape); ``wrap`` runs inside the step, so that what it
+    makes (``me``'s pointers to the results) is in the step's own picture.
     """
     me: Any = WORLD.local_worker
     key = new_id()
@@ -64,7 +70,8 @@ def run_program(
         except BaseException:
             _undo(me, key, holders, crypto_provider, replies)
             raise
-    return [[reply[j] for reply in replies] for j in range(len(results))]
+        stored = [[reply[j] for reply in replies] for j in range(len(results))]
+        return wrap(stored, tuple(out.secret for out in results))
 
 
 def run_quietly(

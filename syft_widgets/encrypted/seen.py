@@ -100,9 +100,10 @@ class SeenLedger:
     def add_step(self, step: Step) -> None:
         """Fold one step into the record."""
         detail = step.detail
-        if step.error is None and step.op == "share" and "value" in detail:
+        own = detail.get("value", detail.get("owner_value")) if step.op == "share" else None
+        if step.error is None and own is not None:  # me's value, or a worker's own (Part 10)
             owner, secret, shape = str(detail["owner"]), _int(detail["secret"]), _shape(detail.get("shape"))
-            self._saw(owner, SeenEntry("own", owner, secret, shape, "int64", str(detail["value"])))
+            self._saw(owner, SeenEntry("own", owner, secret, shape, "int64", str(own)))
         events = step.events
         for i, event in enumerate(events):
             if isinstance(event, ObjectStored):

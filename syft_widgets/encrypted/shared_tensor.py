@@ -63,15 +63,19 @@ class _SharedMethods(SharedOperations):
         shape: tuple[int, ...],
         base: int = BASE,
         holder_ids: tuple[str, ...] | None = None,
+        pointers: bool = True,
     ) -> SharedTensor:
-        """A shared value whose shares are stored on ``holders`` under ``share_ids`` (in that order)."""
+        """A shared value whose shares are stored on ``holders`` under ``share_ids`` (in that order).
+
+        ``pointers``: make ``me``'s pointers to the shares now if someone draws (else on first use).
+        """
         shared: Any = torch.Tensor._make_subclass(SharedTensor, _EMPTY, False)
         shared.__dict__.update(
             holders=holders, share_ids=share_ids, crypto_provider=crypto_provider, precision=precision,
             base=base, secret_id=secret_id, _shape=torch.Size(shape), _spent=False, _pointers=None,
             _holder_ids=holder_ids or tuple(str(h.id) for h in holders),
         )  # fmt: skip
-        if WORLD.bus.active:  # someone draws: me's pointers to the shares should be there to draw
+        if pointers and WORLD.bus.active:  # someone draws: me's pointers to the shares should be there
             _ = shared.shares
         return shared
 
@@ -297,20 +301,17 @@ class _SharedMethods(SharedOperations):
             "crypto_provider": "" if provider is None else str(provider.id), "protocol": protocol,
             "public": public,
         }  # fmt: skip
-        stored = run_program(holders, provider, program, refs, public_args, plan, outputs, detail)
-        secrets: Any = detail["secrets"]
-        return [
-            SharedTensor.make(
-                holders,
-                tuple(obj_id for obj_id, _ in per_holder),
-                keeper,
-                outputs[j],
-                secrets[j],
-                per_holder[0][1],
-                self.base,
-            )
-            for j, per_holder in enumerate(stored)
-        ]
+
+        def wrap(
+            stored: list[list[tuple[int, tuple[int, ...]]]], secrets: tuple[int, ...]
+        ) -> list[SharedTensor]:
+            return [
+                SharedTensor.make(holders, tuple(obj_id for obj_id, _ in per_holder), keeper, outputs[j],
+                                  secrets[j], per_holder[0][1], self.base, self._holder_ids)
+                for j, per_holder in enumerate(stored)
+            ]  # fmt: skip
+
+        return run_program(holders, provider, program, refs, public_args, plan, outputs, detail, wrap)
 
     @interrupts.finalizer  # Python ignores what __del__ raises: an interrupt here waits for the next op
     def __del__(self) -> None:

@@ -8,8 +8,8 @@ its own if it is a holder. ``.get()`` fetches every share and adds them up; the 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 import torch
 
@@ -27,6 +27,8 @@ from .protocol import open_step
 from .ring import split_additive
 
 __all__ = ["check_workers", "reconstruct", "share_here", "share_there"]
+
+Made = TypeVar("Made")
 
 
 # Worker sets already checked, by the identity of the objects given (a notebook shares among the
@@ -114,9 +116,17 @@ def _tag(secret: int, index: int, holder_ids: tuple[str, ...], provider: Any) ->
 
 
 def share_here(
-    value: torch.Tensor, holders: tuple[Any, ...], provider: Any, precision: int | None
-) -> tuple[int, tuple[int, ...]]:
-    """``me`` splits its own ``value`` and sends one share to each holder; returns (secret id, share ids)."""
+    value: torch.Tensor,
+    holders: tuple[Any, ...],
+    provider: Any,
+    precision: int | None,
+    make: Callable[[int, tuple[int, ...]], Made],
+) -> Made:
+    """``me`` splits its own ``value`` and sends one share to each holder.
+
+    Returns ``make(secret id, share ids)``, called inside the share step, so that what it makes
+    (``me``'s pointers to the shares) is in the step's own picture.
+    """
     me = WORLD.local_worker
     ints = _plain_ints(value, precision)
     secret = new_id()
@@ -143,7 +153,7 @@ def share_here(
             for holder, obj_id in zip(holders, share_ids, strict=False):  # all or nothing
                 me.send_msg(m.DeleteObject(obj_id), holder)  # type: ignore[union-attr]
             raise
-    return secret, tuple(share_ids)
+        return make(secret, tuple(share_ids))
 
 
 def share_there(
@@ -168,7 +178,20 @@ def share_there(
             me, RunProtocol("share", secret, (pointer._ref, holder_ids, provider_id)), owner
         )
         detail["precision"] = precision
+        if WORLD.bus.active:  # the owner's own value, for the privacy overlay only: me never receives
+            # it, so it is not "value" (which narration tells as what me split)
+            detail["owner_value"] = _owner_preview(owner, pointer.id_at_location, precision)
     return secret, share_ids, precision
+
+
+def _owner_preview(owner: Any, obj_id: int, precision: int | None) -> str:
+    """What the owner of a value shared in place sees of it: the record's view, not a message to me."""
+    value = owner._objects.get(obj_id)
+    if not isinstance(value, torch.Tensor):
+        return ""
+    if type(value) is FixedPrecisionTensor:
+        return preview(decode(value.encoded, value.base, value.precision_fractional))
+    return preview(value)
 
 
 def _share_own(
