@@ -58,7 +58,14 @@ _TORCH_ENUMS = {"dt": torch.dtype, "mf": torch.memory_format, "ly": torch.layout
 # One encoder and decoder for every message: json.dumps with options builds a new encoder per call,
 # which costs more than encoding a small command. A tree is built fresh here, so it has no cycles.
 _json_text = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-_json_tree = json.JSONDecoder().decode
+_json_scan = json.JSONDecoder().raw_decode  # decode() also scans for whitespace, which we never write
+
+
+def _json_tree(text: str) -> Any:
+    tree, end = _json_scan(text)
+    if end != len(text):
+        raise CodecError("trailing bytes after a message")
+    return tree
 
 
 class CodecError(SyftWidgetsError, ValueError):
@@ -212,7 +219,7 @@ def _checked(ok: Any, build: Any) -> Any:
 
 _DECODERS: dict[str, Any] = {
     "t": lambda n: tuple([x if type(x) in _SCALARS else _value(x) for x in n[1:]]),
-    "l": lambda n: [_value(x) for x in n[1:]],
+    "l": lambda n: [x if type(x) in _SCALARS else _value(x) for x in n[1:]],
     "d": lambda n: {_value(_pair(p)[0]): _value(p[1]) for p in n[1:]},
     "@": lambda n: _dataclass(n[1:]),
     "T": lambda n: _tensor(n[1:]),
