@@ -340,3 +340,44 @@ def test_svg_shows_bengali_labels_as_text(seed_tutorial: SeedTutorial):
     texts = svg_texts(render_svg(to_dot(r.step.snapshot, step=r.step, lang="bn", names=r.names)))
     assert f"টেন্সর #{x_ptr.id_at_location}" in texts
     assert "x_ptr" in texts
+
+
+# ---- the DOT text is graphviz's own (statements.py writes it without graphviz's per-call cost) ----------
+
+AWKWARD_TEXT = [
+    "obj_12",
+    "",
+    "node",
+    "Graph",
+    "-4.2",
+    ".5",
+    "4.",
+    "rounded,filled",
+    "#3b6ea8",
+    '"quoted"',
+    'a \\"b\\" c',
+    "a\\\\b",
+    "<<b>html</b>>",
+    "টেন্সর #১২\\n[0, 1]",
+    "x:y",
+    "expand:store:bob",
+    "tab\tand\nnewline",
+]
+
+
+@pytest.mark.parametrize("text", AWKWARD_TEXT)
+def test_nodes_and_edges_are_written_as_graphviz_writes_them(text: str) -> None:
+    import graphviz
+
+    from syft_widgets.diagram import statements
+
+    attrs = {"label": text, "id": text, "class": f"{text} pointer", "style": text, "z": None, "a": "1"}
+    ours, theirs = graphviz.Digraph(), graphviz.Digraph()
+    for _ in range(2):  # the second time from the table of quoted strings
+        statements.node(ours, text or "empty", attrs)
+        theirs.node(text or "empty", **attrs)
+        statements.edge(ours, text or "empty", "obj_1", attrs)
+        theirs.edge(text or "empty", "obj_1", **attrs)
+        statements.node(ours, "plain", {})
+        theirs.node("plain")
+        assert ours.source == theirs.source
