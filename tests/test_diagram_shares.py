@@ -23,6 +23,7 @@ from syft_widgets.diagram.shares import SECRET_COLOURS, short_share_value
 from syft_widgets.diagram.words import format_number, translator
 from syft_widgets.encrypted.seen import SeenLedger, WorkerSeen
 from syft_widgets.events import Step
+from syft_widgets.widgets._drawing import pointer_names
 from tests.dot_reader import Dot, label_text, parse_dot, render_svg, svg_texts
 
 BOB, ALICE, ME, CP = "cluster_bob", "cluster_alice", "cluster_me", "cluster_crypto_provider"
@@ -119,6 +120,26 @@ def test_shares_of_one_secret_share_a_colour_and_a_dotted_line_two_secrets_diffe
         links = [a for t, h, a in dot.edges if {t, h} == set(nodes)]
         assert len(links) == 1 and links[0]["style"] == "dotted" and links[0]["color"] == colours[secret]
     assert len(set(colours.values())) == 2, "two secrets, two colours"
+
+
+def test_mes_pointers_to_shares_carry_their_secret_and_variable_in_the_step_that_made_them(part9) -> None:
+    bob, alice = part9.env.bob, part9.env.alice
+    x = torch.tensor([25]).share(bob, alice, crypto_provider=part9.cp)
+    step = part9.last("share")
+    dot = parse_dot(to_dot(step.snapshot, step=step, names=pointer_names({"x": x}), legend=False))
+    pointers = [n for n in dot.in_cluster(ME) if "pointer" in dot.classes(n)]
+    assert len(pointers) == 2
+    for p in pointers:
+        assert secret_of(dot, p) == f"secret_{x.secret_id}"
+        assert label_text(dot.nodes[p]["label"])[0] == "x"  # the learner's variable, on each of its pointers
+        (_tail, head, _attrs) = dot.edge(f"{p}_to")
+        assert secret_of(dot, head) == f"secret_{x.secret_id}" and dot.cluster_of[head] in (BOB, ALICE)
+    # A product's pointers are in the picture of the multiplication itself.
+    y = torch.tensor([5]).share(bob, alice, crypto_provider=part9.cp)
+    z = x * y
+    dot = draw(part9.last("shared_op"))
+    product = [n for n in dot.in_cluster(ME) if f"secret_{z.secret_id}" in dot.classes(n)]
+    assert len(product) == 2 and all("pointer" in dot.classes(n) for n in product)
 
 
 def test_fixed_precision_shares_are_marked(part9) -> None:
