@@ -68,6 +68,7 @@ class ObjectView:
     spent: bool = False
     share: ShareTag | None = None
     precision: int | None = None
+    grad: str | None = None  # a stored parameter's gradient (preview): it travels with the parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,9 @@ def view_of(
     if not isinstance(obj, torch.Tensor):
         return ObjectView(obj_id, "tensor", type(obj).__name__, (), "object")
     version = obj._version
+    grad = obj.grad if type(obj) is torch.nn.Parameter else None
+    if grad is not None:  # a new gradient changes the view too (backward() leaves _version as it is)
+        version = hash((version, id(grad), grad._version))
     if cache is not None:
         found = cache.get(obj_id)
         if found is not None and found[0] == id(obj) and found[1] == version:
@@ -196,6 +200,8 @@ def view_of(
     marks = obj.__dict__  # syft_widgets.encrypted marks shares and fixed-point values here
     if marks:
         view = replace(view, share=marks.get("share_tag"), precision=marks.get("precision_fractional"))
+    if grad is not None:
+        view = replace(view, grad=preview(grad))
     if cache is not None:
         cache[obj_id] = (id(obj), version, view)
     return view

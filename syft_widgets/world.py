@@ -70,6 +70,10 @@ class World(Registry):
         self.recording = False
         self.bus.on_change = self._refresh_recording
         self._batch: Counter[str] | None = None
+        # Ops whose (op, detail) a batch keeps, in order, in its detail["kept"]: the few facts a
+        # record must not lose however fast the loop (the encrypted steps register themselves).
+        self.batch_keeps: set[str] = set()
+        self._kept: list[tuple[str, Mapping[str, object]]] = []
         self._batch_start = 0.0
         self._window_start = 0.0
         self._window_count = 0
@@ -230,6 +234,8 @@ class World(Registry):
     def _count_in_batch(self) -> None:
         assert self._batch is not None
         self._batch[batch_key(self._step_op, self._step_detail)] += 1
+        if self._step_op in self.batch_keeps:
+            self._kept.append((self._step_op, self._step_detail))
         now = time.monotonic()
         paused = now - self._last_step_end > BURST_WINDOW
         self._last_step_end = now
@@ -242,10 +248,11 @@ class World(Registry):
     def _emit_batch(self) -> None:
         batch = self._batch
         if batch and self.bus.wants_steps:
-            detail = {"count": sum(batch.values()), "ops": dict(batch)}
+            detail = {"count": sum(batch.values()), "ops": dict(batch), "kept": tuple(self._kept)}
             self.bus.emit_step(Step(next(self._step_index), "batch", detail, (), self.snapshot()))
         if batch is not None:
             batch.clear()
+        self._kept = []
 
     def _refresh_recording(self) -> None:
         if not self.bus.wants_steps:

@@ -613,6 +613,88 @@ def test_the_seen_ledger_records_plain_tensors_a_worker_receives(part9: Part9, s
     assert seen["me"].clear[-1].how == "revealed" and seen["me"].clear[-1].preview == "[0.25, -0.5]"
 
 
+def test_the_seen_ledger_lists_the_gradients_model_get_brings_back(part9: Part9, steps: list) -> None:
+    """Part 10's leak (spec 4.5): .get() of a trained model brings each parameter's .grad to me."""
+    from syft_widgets.encrypted.seen import SeenLedger
+    from syft_widgets.snapshot import preview
+
+    bob = part9.bob
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    data, target = torch.randn(4, 3).send(bob), torch.randn(4, 1).send(bob)
+    model.send(bob)
+    torch.nn.functional.mse_loss(model(data), target).backward()
+    with torch.no_grad():
+        for param in model.parameters():
+            param *= 0  # Part 10's cleanup: the values go, the gradients stay
+    model.get()
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+    grads = [(e.source, e.shape, e.preview) for e in ledger.as_dict()["me"].clear if e.attr == "grad"]
+    assert model.weight.grad is not None and model.bias.grad is not None
+    assert grads == [
+        ("bob", (1, 3), preview(model.weight.grad)),
+        ("bob", (1,), preview(model.bias.grad)),
+    ]
+    assert preview(model.weight.grad) != preview(torch.zeros(1, 3))
+
+
+def _part10_record(part9: Part9, steps: list, monkeypatch: pytest.MonkeyPatch, fast: bool) -> dict:
+    """The ledger after Part 10's aggregation cell (and a few products), the loop grouped or not."""
+    from syft_widgets import world as world_module
+    from syft_widgets.encrypted.seen import SeenLedger
+    from syft_widgets.world import WORLD
+
+    bob, alice, james = part9.bob, part9.alice, part9.crypto_provider
+    params, _ = _models(bob, alice)
+    x = torch.tensor([3, -4]).share(bob, alice, crypto_provider=james)
+    WORLD.flush_steps()
+    # fast: the loop is grouped into batches from its third step on, however slow the machine
+    monkeypatch.setattr(world_module, "BURST_STEPS", 2 if fast else 10**9)
+    monkeypatch.setattr(world_module, "BURST_WINDOW", 60.0)
+    monkeypatch.setattr(world_module, "BATCH_SECONDS", 60.0)
+    monkeypatch.setattr(WORLD, "_window_start", float("-inf"))
+    new_params = []
+    for param_i in range(len(params[0])):  # Part 10's cell, as the notebook runs it
+        spdz_params = []
+        for remote_index in range(2):
+            fixed_precision_param = params[remote_index][param_i].fix_precision()
+            encrypted_param = fixed_precision_param.share(bob, alice, crypto_provider=james)
+            spdz_params.append(encrypted_param.get())
+        new_params.append((spdz_params[0] + spdz_params[1]).get().float_precision() / 2)
+    for _ in range(2):
+        (x * x).get()  # a Beaver product: crypto material for bob and alice
+    WORLD.flush_steps()
+    assert any(s.op == "batch" and s.detail["kept"] for s in steps) == fast
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+    return {
+        w: (r.clear_count, r.shares, r.masked, [(e.how, e.source, e.shape, e.preview) for e in r.clear])
+        for w, r in ledger.as_dict().items()
+    }
+
+
+def test_the_seen_ledger_does_not_depend_on_how_fast_a_loop_was(
+    part9: Part9, steps: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = _part10_record(part9, steps, monkeypatch, fast=False)
+    steps.clear()
+    fast = _part10_record(part9, steps, monkeypatch, fast=True)
+    assert fast == slow
+    # Part 10: bob and alice each shared their own 2 parameters; me revealed 2 averages and 2 products
+    for holder in ("bob", "alice"):
+        own = [(shape, preview) for how, _, shape, preview in fast[holder][3] if how == "own"]
+        assert [shape for shape, _ in own] == [(4, 13), (4,)]
+        assert fast[holder][2] > 0  # the triples' shares and the openings of the products
+    revealed = [(shape, preview) for how, _, shape, preview in fast["me"][3] if how == "revealed"]
+    assert [shape for shape, _ in revealed] == [(4, 13), (4,), (2,), (2,)]
+    assert revealed[-1][1] == "[9, 16]"
+    assert fast["me"][1] == 2 * len(revealed)  # every share came home to me
+    assert fast["crypto_provider"][:3] == (0, 0, 0)
+
+
 def test_the_stop_button_right_after_get_puts_the_shares_back(
     part9: Part9, monkeypatch: pytest.MonkeyPatch
 ) -> None:

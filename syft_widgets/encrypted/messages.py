@@ -15,6 +15,7 @@ randomness the receiver does not know). :mod:`.party` handles all three.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -86,6 +87,11 @@ ProtocolMessage = SendShare | RunProtocol | SendCrypto
 HANDLERS: dict[type, Callable[[Any, Any, Hashable], Any]] = {}
 
 
+# Open tallies of the crypto messages each worker receives (innermost last): a protocol run inside
+# a batch of grouped steps has no events, so it counts them here for the privacy record instead.
+CRYPTO_TALLIES: list[Counter[str]] = []
+
+
 def send(sender: Any, message: ProtocolMessage, receiver: Any) -> Any:
     """Deliver ``message`` from ``sender`` to ``receiver`` and return the receiver's reply.
 
@@ -95,4 +101,6 @@ def send(sender: Any, message: ProtocolMessage, receiver: Any) -> Any:
     """
     if WORLD.recording:
         WORLD.emit(MessageSent(str(sender.id), str(receiver.id), *message.summary()))
+    elif CRYPTO_TALLIES and type(message) is SendCrypto:
+        CRYPTO_TALLIES[-1][str(receiver.id)] += 1
     return HANDLERS[type(message)](receiver, message, sender.id)

@@ -7,6 +7,7 @@ forgets the run's material, and result shares already stored are deleted, so sto
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -14,12 +15,16 @@ from .. import interrupts
 from .. import messages as m
 from .._ids import new_id
 from ..world import WORLD, StepBlock
-from .messages import RunProtocol, send
+from .messages import CRYPTO_TALLIES, RunProtocol, send
 from .party import LOCAL, PENDING, Output
 
 __all__ = ["open_step", "run_program", "run_quietly"]
 
 Made = TypeVar("Made")
+
+# The steps of an encrypted program are what Parts 9 and 10 are about: a batch of grouped steps (a
+# fast loop) keeps their details, so the privacy record (seen.py) never depends on a loop's speed.
+WORLD.batch_keeps.update(("share", "reconstruct", "shared_op"))
 Stored = list[list[tuple[int, tuple[int, ...]]]]  # per output, each holder's (store id, shape)
 
 
@@ -57,6 +62,10 @@ def run_program(
     op = str(detail.get("func", program))
     replies: list[Any] = [PENDING] * len(holders)  # per holder: PENDING, or its stored results once done
     step = "start" if plan else "local"
+    tally: Counter[str] | None = None
+    if WORLD.bus.active and not WORLD.recording:  # inside a batch: no events, so count for the record
+        tally = Counter()
+        CRYPTO_TALLIES.append(tally)
     with interrupts.Held(), open_step("shared_op", detail):
         try:
             if plan:
@@ -70,6 +79,10 @@ def run_program(
         except BaseException:
             _undo(me, key, holders, crypto_provider, replies)
             raise
+        finally:
+            if tally is not None:
+                CRYPTO_TALLIES.remove(tally)
+                detail["masked"] = tuple(tally.items())  # (worker, crypto messages it received)
         stored = [[reply[j] for reply in replies] for j in range(len(results))]
         return wrap(stored, tuple(out.secret for out in results))
 

@@ -12,7 +12,7 @@ events, so what happens inside one is not recorded.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +37,7 @@ class SeenEntry:
     shape: tuple[int, ...]
     dtype: str
     preview: str
+    attr: str = ""  # "grad": the gradient that came with a received parameter (Part 10's leak)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +100,14 @@ class SeenLedger:
 
     def add_step(self, step: Step) -> None:
         """Fold one step into the record."""
+        if step.error is None and step.op in ("share", "reconstruct"):
+            self._values(step.op, step.detail)
+        elif step.op == "batch":  # a fast loop's grouped steps: the encrypted ones' details were kept
+            kept = step.detail.get("kept", ())
+            for op, detail in kept if isinstance(kept, tuple) else ():
+                self._values(op, detail)
+                self._counts_of(op, detail)
         detail = step.detail
-        own = detail.get("value", detail.get("owner_value")) if step.op == "share" else None
-        if step.error is None and own is not None:  # me's value, or a worker's own (Part 10)
-            owner, secret, shape = str(detail["owner"]), _int(detail["secret"]), _shape(detail.get("shape"))
-            self._saw(owner, SeenEntry("own", owner, secret, shape, "int64", str(own)))
         events = step.events
         for i, event in enumerate(events):
             if isinstance(event, ObjectStored):
@@ -114,17 +118,36 @@ class SeenLedger:
                 pass
             elif isinstance(event, MessageSent):
                 self._message(step, event, events[i + 1 :])
-        if step.error is None and step.op == "reconstruct" and "value" in detail:
-            me = WORLD.local_worker
-            who = str(me.id) if me is not None else "me"
-            self._saw(
-                who, SeenEntry("revealed", who, _int(detail["secret"]), (), "int64", str(detail["value"]))
-            )
         for worker in step.snapshot.workers:
             self._worker(worker.id)
             for view in worker.objects:
                 self._views[(worker.id, view.id)] = view
         self.version += 1
+
+    def _values(self, op: str, detail: Mapping[str, object]) -> None:
+        """The values a share or reconstruct step shows in the clear: the owner's, or what me got."""
+        secret, shape = _int(detail.get("secret")), _shape(detail.get("shape"))
+        if op == "share":
+            own = detail.get("value", detail.get("owner_value"))  # me's value, or a worker's own (Part 10)
+            if own is not None:
+                owner = str(detail["owner"])
+                self._saw(owner, SeenEntry("own", owner, secret, shape, "int64", str(own)))
+        elif op == "reconstruct" and "value" in detail:
+            who = _me()
+            self._saw(who, SeenEntry("revealed", who, secret, shape, "int64", str(detail["value"])))
+
+    def _counts_of(self, op: str, detail: Mapping[str, object]) -> None:
+        """The shares and masked values of a step grouped in a batch (its messages were not recorded)."""
+        holders = detail.get("holders", ())
+        if op == "share":  # each holder got (or, the owner, kept) one share
+            for holder in holders if isinstance(holders, tuple) else ():
+                self._worker(str(holder))[1] += 1
+        elif op == "reconstruct" and isinstance(holders, tuple):  # every share came home to me
+            self._worker(_me())[1] += len(holders)
+        elif op == "shared_op":
+            masked = detail.get("masked", ())
+            for worker, count in masked if isinstance(masked, tuple) else ():
+                self._worker(str(worker))[2] += count
 
     def _message(self, step: Step, event: MessageSent, after: tuple) -> None:
         receiver = event.receiver
@@ -159,6 +182,10 @@ class SeenLedger:
             view.preview if view else "",
         )
         self._saw(receiver, entry)
+        if view is not None and view.grad is not None:  # a parameter's .grad comes with it (model.get())
+            self._saw(
+                receiver, SeenEntry("received", sender, obj_id, view.shape, view.dtype, view.grad, "grad")
+            )
 
     # --- reading -----------------------------------------------------------------------------
     def as_dict(self, workers: Iterable[str] | None = None) -> dict[str, WorkerSeen]:
@@ -170,6 +197,11 @@ class SeenLedger:
             clear, shares, masked = self._counts.get(worker, [0, 0, 0])
             result[worker] = WorkerSeen(worker, tuple(self._clear.get(worker, ())), clear, shares, masked)
         return result
+
+
+def _me() -> str:
+    me = WORLD.local_worker
+    return str(me.id) if me is not None else "me"
 
 
 def _int(value: object) -> int:

@@ -184,6 +184,7 @@ class _SharedMethods(SharedOperations):
             "secret": self.secret_id,
             "holders": self._holder_ids,
             "precision": self.precision,
+            "shape": tuple(self.shape),
         }
         return reconstruct(self, detail)
 
