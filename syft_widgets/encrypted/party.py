@@ -182,14 +182,20 @@ def _local(
 ) -> tuple:
     """Run a local program (no openings, no material) on this holder's shares; store the results."""
     inputs = worker._resolve(refs)
-    results = PROGRAMS[program](Party(index, holders), *inputs, *public)
+    results = run_local(program, Party(index, holders), inputs, public)
+    return _store_results(worker, results, outputs, index, holders, crypto_provider)
+
+
+def run_local(program: str, party: Party, inputs: Any, public: tuple) -> tuple[torch.Tensor, ...]:
+    """One holder's results of a local program (one that needs no material and no opening)."""
+    results = PROGRAMS[program](party, *inputs, *public)
     if not isinstance(results, tuple):  # an interactive program with nothing to do (max of one value)
         try:
             next(results)
             raise RuntimeError(f"protocol out of step: {program} needs material it was not dealt")
         except StopIteration as done:
             results = done.value
-    return _store_results(worker, results, outputs, index, holders, crypto_provider)
+    return results
 
 
 def _start(
@@ -272,7 +278,5 @@ def _store_results(
 def _forget(worker: Any, sender: Hashable, key: int) -> None:
     crypto_store(worker).pop(key, None)
 
-
-LOCAL = _local  # protocol.py calls it directly when nobody watches
 
 STEPS.update({"deal": _deal, "local": _local, "start": _start, "resume": _resume, "forget": _forget})

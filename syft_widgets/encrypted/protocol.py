@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 from .. import interrupts
 from .. import messages as m
 from .._ids import new_id
+from ..snapshot import ShareTag
 from ..world import WORLD, StepBlock
 from .messages import CRYPTO_TALLIES, RunProtocol, send
-from .party import LOCAL, PENDING, Output
+from .party import PENDING, Output, Party, mark_share, run_local
 
 __all__ = ["open_step", "run_program", "run_quietly"]
 
@@ -92,28 +93,38 @@ def run_quietly(
     holder_ids: tuple[str, ...],
     provider_id: str | None,
     program: str,
-    refs: Sequence[tuple],
+    share_ids: Sequence[tuple[int, ...]],
     public: tuple,
     outputs: Sequence[int | None],
-) -> tuple[list[int], list[list[tuple[int, tuple[int, ...]]]]]:
+) -> tuple[list[int], Stored]:
     """A local operation nobody watches: each holder runs it directly, with no message and no step.
 
     The same work as :func:`run_program` without a plan (what ``calls_directly`` does for the
-    core's operations); returns the results' secret ids and, per output, each holder's (id, shape).
+    core's operations): ``share_ids`` has, per input value, its share ids in the order of
+    ``holders``. Returns the results' secret ids and, per output, each holder's (store id, shape).
     """
-    me: Any = WORLD.local_worker
-    results = tuple(Output(new_id(), new_id(), precision) for precision in outputs)
-    replies: list[Any] = []
+    secrets = [new_id() for _ in outputs]
+    stored: Stored = [[] for _ in outputs]
     with interrupts.Held():
         try:
-            for i, h in enumerate(holders):
-                replies.append(
-                    LOCAL(h, me.id, 0, program, refs[i], public, i, holder_ids, results, provider_id)
-                )
+            for i, holder in enumerate(holders):
+                store = holder.object_store
+                try:
+                    inputs = [store.objects[ids[i]] for ids in share_ids]
+                except KeyError:  # a share is gone (a cleared store): the store's own clear error
+                    inputs = [store.get(ids[i]) for ids in share_ids]
+                results = run_local(program, Party(i, holder_ids), inputs, public)
+                for j, result in enumerate(results):
+                    tag = ShareTag(secrets[j], i, holder_ids, provider_id)
+                    obj_id = new_id()  # unique in the process: no store holds it yet
+                    store.register(obj_id, mark_share(result, tag, outputs[j]))
+                    stored[j].append((obj_id, tuple(result.shape)))
         except BaseException:
-            _undo(me, 0, holders, None, replies + [PENDING] * (len(holders) - len(replies)))
+            for per_holder in stored:  # all or nothing: the result shares already stored go
+                for holder, (obj_id, _) in zip(holders, per_holder, strict=False):
+                    holder.delete_object(obj_id)
             raise
-    return [out.secret for out in results], [[reply[j] for reply in replies] for j in range(len(results))]
+    return secrets, stored
 
 
 def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, replies: list) -> None:

@@ -91,12 +91,12 @@ class _SharedMethods(SharedOperations):
             self._pointers = pointers
         return pointers
 
-    def _refs(self, holder_ids: tuple[str, ...]) -> list[m.ObjectRef]:
-        """References to this value's shares, in the order of ``holder_ids`` (same workers, any order)."""
+    def _ids_in(self, holder_ids: tuple[str, ...]) -> tuple[int, ...]:
+        """This value's share ids in the order of ``holder_ids`` (the same workers, in any order)."""
         if holder_ids == self._holder_ids:
-            return [m.ObjectRef(obj_id) for obj_id in self.share_ids]
+            return self.share_ids
         where = dict(zip(self._holder_ids, self.share_ids, strict=True))
-        return [m.ObjectRef(where[h]) for h in holder_ids]
+        return tuple(where[h] for h in holder_ids)
 
     # --- what it is ----------------------------------------------------------------------------
     @property
@@ -283,20 +283,20 @@ class _SharedMethods(SharedOperations):
         """Run ``program`` on every holder with this value's (and ``others``') shares; wrap the results."""
         inputs = [self, *others]
         holders = self.holders
-        per_value = [value._refs(self._holder_ids) for value in inputs]
-        refs = [tuple(refs[i] for refs in per_value) for i in range(len(holders))]
+        share_ids = [value._ids_in(self._holder_ids) for value in inputs]
         provider = provider if provider is not None else self.crypto_provider
         keeper = self.crypto_provider or provider
         if not plan and not WORLD.bus.active:  # a local operation nobody watches: the short way
             provider_id = None if provider is None else str(provider.id)
             secret_ids, stored = run_quietly(
-                holders, self._holder_ids, provider_id, program, refs, public_args, outputs
+                holders, self._holder_ids, provider_id, program, share_ids, public_args, outputs
             )
             return [
                 SharedTensor.make(holders, tuple(i for i, _ in per_holder), keeper, outputs[j], secret_ids[j],
                                   per_holder[0][1], self.base, self._holder_ids)
                 for j, per_holder in enumerate(stored)
             ]  # fmt: skip
+        refs = [tuple(m.ObjectRef(ids[i]) for ids in share_ids) for i in range(len(holders))]
         detail: dict[str, object] = {
             "func": func, "inputs": tuple(value.secret_id for value in inputs), "holders": self._holder_ids,
             "crypto_provider": "" if provider is None else str(provider.id), "protocol": protocol,
