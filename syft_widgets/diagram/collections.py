@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..snapshot import ObjectView
 from .ids import worker_slug
 
-__all__ = ["SMALL", "CollectionPlan", "PointerCollection", "plan_collections"]
+__all__ = ["SMALL", "CollectionPlan", "PointerCollection", "plan_collections", "spread_members"]
 
 SMALL = 3  # collections of at most this many pointers are drawn one by one, never folded
 
@@ -61,6 +61,9 @@ class CollectionPlan:
     pointers: int = 0  # members live in the snapshot, counted once per pointer id
     targets: dict[str, int] = field(default_factory=dict)  # worker id -> pointers into it, first seen first
     drawn: list[int] = field(default_factory=list)  # ids of its pointers drawn one by one
+    # Unfolded, the pointers me's box draws while me's own store is not unfolded: ``drawn``, or for a
+    # collection of many pointers the pointers of a few of its items, spread over the workers.
+    sample: list[int] = field(default_factory=list)
 
 
 def plan_collections(
@@ -69,13 +72,15 @@ def plan_collections(
     named: Mapping[int, str],
     touched: Collection[int],
     expanded: Collection[str],
+    at_most: int | None = None,
 ) -> tuple[list[CollectionPlan], set[int], dict[int, str]]:
     """Decide every collection: its plan, the pointer ids folded away, and names for pointers drawn.
 
     ``local_pointers`` are the local worker's live pointers in the snapshot (one per id); ``named``
     holds the pointers in variables of their own; ``touched`` the pointer ids the last step changed.
     Members not among ``local_pointers`` (spent, or not drawn in this view) are not counted. A pointer
-    in two collections is folded only if neither draws it one by one.
+    in two collections is folded only if neither draws it one by one. An unfolded collection of more
+    than ``2 * at_most`` pointers gets a ``sample``: the pointers of ``at_most`` items (``spread_members``).
 
     >>> from syft_widgets.snapshot import ObjectView
     >>> ps = [ObjectView(i, "pointer", "", (), "", location=f"w{i % 2}", id_at_location=i) for i in range(6)]
@@ -111,5 +116,49 @@ def plan_collections(
             plan.drawn.append(pid)
             if pid not in named:
                 member_names.setdefault(pid, f"{collection.name}{path}")
+        plan.sample = plan.drawn
+        # 8 pointers in one column still fit a screen beside the other boxes; 1,000 do not.
+        if not plan.folded and at_most is not None and len(plan.drawn) > 2 * at_most:
+            plan.sample = spread_members(collection, by_id, set(plan.drawn), at_most)
         plans.append(plan)
     return plans, folded - drawn, member_names
+
+
+def spread_members(
+    collection: PointerCollection, pointers: Mapping[int, ObjectView], drawn: Collection[int], at_most: int
+) -> list[int]:
+    """The pointers of ``at_most`` of ``collection``'s items, taken in turn from each worker.
+
+    Unfolding a list of 1,000 pointers must not draw 1,000 nodes in ``me``'s box (a column
+    15,000 px tall that no screen shows legibly). A few pointers per worker show what the list is
+    (``ptrs[0] → w0``, ``ptrs[1] → w1``, …); the rest are counted in ``me``'s note, which unfolds
+    them all. An item (``models[3]``, ``datasets[1]``) is never split: its pointers come together.
+
+    >>> from syft_widgets.snapshot import ObjectView
+    >>> ps = {i: ObjectView(i, "pointer", "", (), "", location=f"w{i // 4}") for i in range(8)}
+    >>> ptrs = PointerCollection("ptrs", "list", 8, tuple((f"[{i}]", i) for i in range(8)))
+    >>> spread_members(ptrs, ps, set(range(8)), 3)
+    [0, 4, 1]
+    """
+    items: dict[str, list[int]] = {}  # the item's path ("[3]", "['bob']") -> its drawn pointer ids
+    for path, pid in collection.members:
+        if pid in drawn and pid not in items.get(_item_of(path), ()):
+            items.setdefault(_item_of(path), []).append(pid)
+    by_worker: dict[str | None, list[list[int]]] = {}  # first-seen order of workers, then item order
+    for ids in items.values():
+        by_worker.setdefault(pointers[ids[0]].location, []).append(ids)
+    chosen: list[int] = []
+    taken = turn = 0
+    while taken < at_most and any(turn < len(queue) for queue in by_worker.values()):
+        for queue in by_worker.values():
+            if turn < len(queue) and taken < at_most:
+                chosen.extend(pid for pid in queue[turn] if pid not in chosen)
+                taken += 1
+        turn += 1
+    return chosen
+
+
+def _item_of(path: str) -> str:
+    """The top-level item a member belongs to: ``[0]`` for ``[0][1]`` and ``[0].weight``."""
+    end = path.find("]")
+    return path if end < 0 else path[: end + 1]

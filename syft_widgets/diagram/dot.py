@@ -142,7 +142,12 @@ class _Drawing:
         self.failed = step is not None and step.failed
         self._ = translator(lang)
         self.names: Mapping[int, str] = names or {}
+        self.variables = self.names  # pointers in variables of their own (names grows collection places)
         self.limit = limit
+        # An unfolded collection draws this many of its pointers in me's box (one per worker for four
+        # workers), so me stays as tall as the other boxes; me's note counts and unfolds the rest.
+        self.shown_members = max(1, limit // 2)
+        self.sampled = False  # an unfolded collection draws only some of its pointers
         self.collections = collections
         self.expanded = frozenset(expanded)
         self.collection_plans: list[tuple[str, CollectionPlan]] = []  # (node id, plan)
@@ -174,13 +179,17 @@ class _Drawing:
             pointers = _one_per_id(worker.pointers) if worker.pointers else []
             keep = touched.get(worker.id, set())
             if pointers and self.collections and worker.kind == "local":
-                pointers, keep = self._fold_collections(pointers, keep)
+                pointers, keep = self._fold_collections(pointers, keep, f"store:{slug}" in self.expanded)
             items = [*worker.objects, *pointers] if pointers else worker.objects
             expanded = f"store:{slug}" in self.expanded
             limit = max(self.limit, len(items)) if expanded else self.limit
             if pointers:  # pointers in variables of their own are always drawn, as the learner named them
-                keep = keep | {p.id for p in pointers if p.id in self.names}
+                keep = keep | {p.id for p in pointers if p.id in self.variables}
+            if self.sampled and worker.kind == "local" and not expanded:
+                limit = min(limit, len(keep) + 1)  # me draws the sample and its note, no newest fill
             fold = fold_store(items, limit, keep, wanted.get(worker.id, ()))
+            if worker.kind == "local" and self.collection_plans:
+                self._fold_models_not_shown(fold)
             for o in fold.shown:
                 if o.kind == "pointer" and o.location is not None and o.id_at_location is not None:
                     wanted.setdefault(o.location, set()).add(o.id_at_location)
@@ -216,20 +225,27 @@ class _Drawing:
                 self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
 
     def _fold_collections(
-        self, pointers: list[ObjectView], touched: set[int]
+        self, pointers: list[ObjectView], touched: set[int], all_of_me: bool
     ) -> tuple[list[ObjectView], set[int]]:
         """The local pointers left to draw once the learner's collections are folded, and those to keep.
 
         Kept are the pointers the step touched and those of an expanded collection: unfolding ``ptrs``
-        shows all of its pointers even when that makes ``me``'s box larger than the limit.
+        shows a few of its pointers per worker (at most the limit; ``spread_members``) and ``me``'s
+        note counts the rest; with ``me``'s store unfolded too (``all_of_me``) it shows them all.
         """
         # A pointer whose target the step just stored or moved is part of the step: drawn on its own.
         targets = self.changes.added | self.changes.moved | self.changes.changed
         touched = touched | {p.id for p in pointers if (p.location, p.id_at_location) in targets}
         plans, folded, member_names = plan_collections(
-            self.collections, pointers, self.names, touched, self.expanded
+            self.collections,
+            pointers,
+            self.names,
+            touched,
+            self.expanded,
+            None if all_of_me else self.shown_members,
         )
         self.names = {**member_names, **self.names}  # a variable of its own names a pointer first
+        self.sampled = any(len(plan.sample) < len(plan.drawn) for plan in plans)
         keep = set(touched)
         for plan in plans:
             if plan.folded:
@@ -238,8 +254,19 @@ class _Drawing:
                 node = self.ids.take(f"collection_{worker_slug(plan.collection.name)}")
                 self.collection_plans.append((node, plan))
             if not plan.folded:
-                keep.update(plan.drawn)
+                keep.update(plan.sample)
         return ([p for p in pointers if p.id not in folded] if folded else pointers), keep
+
+    def _fold_models_not_shown(self, fold: Fold) -> None:
+        # A model of an unfolded list whose parameters' pointers me's box does not draw (they are
+        # counted in me's note) is not drawn either: a model box with no arrow says nothing.
+        shown = {o.id for o in fold.shown}
+        unfolded = {
+            m for _node, plan in self.collection_plans if not plan.folded for m in plan.collection.modules
+        }
+        for m in self.snapshot.modules:
+            if m.id in unfolded and m.parameters and not any(pid in shown for _name, pid in m.parameters):
+                self.folded_modules.add(m.id)
 
     # ---- writing --------------------------------------------------------------------------------
 
