@@ -37,12 +37,10 @@ def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> tor
     if data.dtype == torch.bool:
         data = data.long()
     scale = scale_of(base, precision)
-    if data.is_floating_point():
-        scaled = data * scale
-        largest = float(scaled.abs().max()) if scaled.numel() else 0.0  # NaN and inf fail the test below
-    else:
-        scaled = data.long() * scale
-        largest = float(data.abs().max()) * scale if data.numel() else 0.0
+    largest = 0.0
+    if data.numel():  # the extremes of the input, in one pass (NaN and inf fail the test below)
+        low, high = (float(v) for v in torch.aminmax(data))
+        largest = max(-low, high) * scale if low == low and high == high else float("nan")
     if not largest < _LIMIT:
         too_big = ~(data.double().abs() * scale < _LIMIT)
         worst = data[too_big].reshape(-1)[0].item()
@@ -54,7 +52,7 @@ def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> tor
             "Scale the data down first, or use fewer fractional digits: "
             "x.fix_precision(precision_fractional=2)."
         )
-    return scaled.long()
+    return (data * scale).long() if data.is_floating_point() else data.long() * scale
 
 
 def encode_number(value: float, base: int = BASE, precision: int = PRECISION) -> int:
@@ -69,7 +67,8 @@ def decode(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) 
     tensor([ 0.5000, -1.2500])
     """
     plain = encoded.encoded if type(encoded) is FixedPrecisionTensor else encoded
-    return plain.to(torch.float32) / scale_of(base, precision)
+    floats = plain / scale_of(base, precision)  # int64 / int: floats of the default dtype, in one pass
+    return floats if floats.dtype == torch.float32 else floats.to(torch.float32)
 
 
 # torch functions after which a fixed-point tensor is still the same encoding (moved, not computed)

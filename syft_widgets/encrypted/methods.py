@@ -45,7 +45,8 @@ def tensor_share(
     fixed = type(self) is FixedPrecisionTensor  # (isinstance on a tensor costs a metaclass check)
     precision = self.precision_fractional if fixed else None  # type: ignore[attr-defined]
     base = self.base if fixed else BASE  # type: ignore[attr-defined]
-    shape = tuple(self.shape)
+    # A fixed-point tensor's shape read on its plain view: on the subclass it costs a torch dispatch.
+    shape = tuple((self.encoded if fixed else self).shape)  # type: ignore[attr-defined]
     return share_here(
         self,
         holders,

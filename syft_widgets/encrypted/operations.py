@@ -101,12 +101,12 @@ class SharedOperations:
         return self._linear("sub", other, -1)
 
     def __add__(self, other: Any) -> SharedTensor:
-        return self.add(other)
+        return self._linear("add", other, 1)
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> SharedTensor:
-        return self.sub(other)
+        return self._linear("sub", other, -1)
 
     def __rsub__(self, other: Any) -> SharedTensor:
         constant = self._public_number(other, "-")

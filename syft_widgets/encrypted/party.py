@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import torch
 
+from .._ids import new_id
 from ..snapshot import ShareTag
 from ..world import WORLD
 from .messages import HANDLERS, RunProtocol, SendCrypto, SendShare, send
@@ -135,8 +136,12 @@ def _handle_send_share(worker: Any, msg: SendShare, sender: Hashable) -> int:
 
 def store_share(worker: Any, obj_id: int, share: torch.Tensor, tag: ShareTag, precision: int | None) -> int:
     """What a SendShare asks: keep the share, marked; returns its key."""
-    # adopt_id=False: a share needs no tensor id of its own (that costs a weak reference per share)
-    return int(worker._store(obj_id, mark_share(share, tag, precision), adopt_id=False))
+    # Straight into the store: a share is never a pointer, and needs no tensor id of its own.
+    store = worker.object_store
+    if obj_id in store.objects:  # an id already in use gets a fresh one (as worker._store does)
+        obj_id = new_id()
+    store.register(obj_id, mark_share(share, tag, precision))
+    return obj_id
 
 
 def _handle_crypto(worker: Any, msg: SendCrypto, sender: Hashable) -> None:

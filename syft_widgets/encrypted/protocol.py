@@ -96,15 +96,16 @@ def run_quietly(
     share_ids: Sequence[tuple[int, ...]],
     public: tuple,
     outputs: Sequence[int | None],
-) -> tuple[list[int], Stored]:
+) -> tuple[list[int], list[list[int]], list[tuple[int, ...]]]:
     """A local operation nobody watches: each holder runs it directly, with no message and no step.
 
     The same work as :func:`run_program` without a plan (what ``calls_directly`` does for the
     core's operations): ``share_ids`` has, per input value, its share ids in the order of
-    ``holders``. Returns the results' secret ids and, per output, each holder's (store id, shape).
+    ``holders``. Returns, per output, its secret id, its share ids (in holder order) and its shape.
     """
     secrets = [new_id() for _ in outputs]
-    stored: Stored = [[] for _ in outputs]
+    stored: list[list[int]] = [[] for _ in outputs]
+    shapes: list[tuple[int, ...]] = []
     with interrupts.Held():
         try:
             for i, holder in enumerate(holders):
@@ -118,13 +119,15 @@ def run_quietly(
                     tag = ShareTag(secrets[j], i, holder_ids, provider_id)
                     obj_id = new_id()  # unique in the process: no store holds it yet
                     store.register(obj_id, mark_share(result, tag, outputs[j]))
-                    stored[j].append((obj_id, tuple(result.shape)))
+                    stored[j].append(obj_id)
+                    if not i:  # every holder's result share has the same shape
+                        shapes.append(tuple(result.shape))
         except BaseException:
             for per_holder in stored:  # all or nothing: the result shares already stored go
-                for holder, (obj_id, _) in zip(holders, per_holder, strict=False):
+                for holder, obj_id in zip(holders, per_holder, strict=False):
                     holder.delete_object(obj_id)
             raise
-    return secrets, stored
+    return secrets, stored, shapes
 
 
 def _undo(me: Any, key: int, holders: Sequence[Any], crypto_provider: Any, replies: list) -> None:

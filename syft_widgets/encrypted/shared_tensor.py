@@ -288,13 +288,13 @@ class _SharedMethods(SharedOperations):
         keeper = self.crypto_provider or provider
         if not plan and not WORLD.bus.active:  # a local operation nobody watches: the short way
             provider_id = None if provider is None else str(provider.id)
-            secret_ids, stored = run_quietly(
+            secret_ids, stored, shapes = run_quietly(
                 holders, self._holder_ids, provider_id, program, share_ids, public_args, outputs
             )
             return [
-                SharedTensor.make(holders, tuple(i for i, _ in per_holder), keeper, outputs[j], secret_ids[j],
-                                  per_holder[0][1], self.base, self._holder_ids)
-                for j, per_holder in enumerate(stored)
+                SharedTensor.make(holders, tuple(ids), keeper, outputs[j], secret_ids[j], shapes[j],
+                                  self.base, self._holder_ids)
+                for j, ids in enumerate(stored)
             ]  # fmt: skip
         refs = [tuple(m.ObjectRef(ids[i]) for ids in share_ids) for i in range(len(holders))]
         detail: dict[str, object] = {
@@ -343,7 +343,9 @@ def _delete_shares(shared: Any) -> None:
     for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
         try:
             if me.calls_directly(holder):  # nobody watches: the delete without a message (workers.py)
-                holder.delete_object(obj_id)
+                store = holder.object_store  # (a share is never a pointer: nothing further to delete)
+                if obj_id in store.objects:
+                    store.remove(obj_id, "delete")
             else:
                 me.send_msg(m.DeleteObject(obj_id), holder)
         except Exception:

@@ -32,23 +32,26 @@ Made = TypeVar("Made")
 
 
 # Worker sets already checked, by the identity of the objects given (a notebook shares among the
-# same workers again and again): (me, holders..., provider) -> (holders, provider).
+# same workers again and again): (me, holders..., provider) -> (holders, provider, the objects).
+# An entry keeps its objects alive, so no other object can have their ids while it exists: a key
+# found names exactly the objects it was made for.
 _CHECKED: dict[tuple[int, ...], tuple[tuple[Any, ...], Any, tuple[Any, ...]]] = {}
 
 
 def check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
     """The holders and crypto provider as worker objects, after checking they can work together."""
+    me = WORLD.local_worker
+    key = (id(me), *map(id, workers), id(crypto_provider))
+    found = _CHECKED.get(key)
+    if found is not None:
+        return found[0], found[1]
     given = (*workers, *([crypto_provider] if crypto_provider is not None else []))
     if not all(hasattr(w, "send_msg") for w in given):  # ids or lists of workers: the long way
         return _check_workers(workers, crypto_provider)
-    key = (id(WORLD.local_worker), *map(id, workers), id(crypto_provider))
-    found = _CHECKED.get(key)
-    if found is not None and all(a is b for a, b in zip(found[2], (*workers, crypto_provider), strict=True)):
-        return found[0], found[1]
     holders, provider = _check_workers(workers, crypto_provider)
     if len(_CHECKED) > 64:  # a bounded memo: it keeps the worker objects alive
         _CHECKED.clear()
-    _CHECKED[key] = (holders, provider, (*workers, crypto_provider))
+    _CHECKED[key] = (holders, provider, (me, *workers, crypto_provider))
     return holders, provider
 
 
@@ -279,13 +282,12 @@ def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
         with open_step("reconstruct", detail):
             try:
                 for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
-                    ref = m.ObjectRef(obj_id)
-                    # Nobody watches: the request without a message (workers.py, calls_directly).
-                    part = (
-                        holder.request_object(ref)
-                        if me.calls_directly(holder)
-                        else me.send_msg(m.RequestObject(ref), holder)
-                    )
+                    if me.calls_directly(holder):
+                        # Nobody watches: no message (workers.py, calls_directly), and no copy: the
+                        # holder forgets its share, so the share itself comes to me.
+                        part = holder.object_store.remove(obj_id, "get")
+                    else:
+                        part = me.send_msg(m.RequestObject(m.ObjectRef(obj_id)), holder)
                     fetched.append((obj_id, part))
                     total = part if total is None else total + part
             except BaseException:
