@@ -17,7 +17,7 @@ from .._ids import new_id
 from ..snapshot import ShareTag
 from ..world import WORLD, StepBlock
 from .messages import CRYPTO_TALLIES, RunProtocol, send
-from .party import PENDING, Output, Party, mark_share, run_local
+from .party import PENDING, PROGRAMS, Output, Party, mark_share, run_local
 
 __all__ = ["open_step", "run_program", "run_quietly"]
 
@@ -103,6 +103,7 @@ def run_quietly(
     core's operations): ``share_ids`` has, per input value, its share ids in the order of
     ``holders``. Returns, per output, its secret id, its share ids (in holder order) and its shape.
     """
+    local = PROGRAMS[program]
     secrets = [new_id() for _ in outputs]
     stored: list[list[int]] = [[] for _ in outputs]
     shapes: list[tuple[int, ...]] = []
@@ -114,7 +115,9 @@ def run_quietly(
                     inputs = [store.objects[ids[i]] for ids in share_ids]
                 except KeyError:  # a share is gone (a cleared store): the store's own clear error
                     inputs = [store.get(ids[i]) for ids in share_ids]
-                results = run_local(program, Party(i, holder_ids), inputs, public)
+                results = local(Party(i, holder_ids), *inputs, *public)
+                if type(results) is not tuple:  # an interactive program (max of one value): the long way
+                    results = run_local(program, Party(i, holder_ids), inputs, public)
                 for j, result in enumerate(results):
                     tag = ShareTag(secrets[j], i, holder_ids, provider_id)
                     obj_id = new_id()  # unique in the process: no store holds it yet
