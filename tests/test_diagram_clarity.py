@@ -87,7 +87,7 @@ def test_two_objects_with_one_pointer_id_are_one_node_and_one_arrow(env, steps) 
     dot = parse_dot(to_dot(step.snapshot, step=step, legend=False))
     drawn = [n for n, cls in pointer_nodes(dot).items() if "spent" not in cls]
     assert drawn == [f"obj_{x_ptr.id}"]
-    arrows = [e for e in dot.edges if e[0] == f"obj_{x_ptr.id}"]
+    arrows = [e for e in dot.edges if e[0] == f"obj_{x_ptr.id}" and e[2].get("class") != "message"]
     assert len(arrows) == 1 and arrows[0][1] == f"obj_{x_ptr.id_at_location}"
     ids = dot.all_ids()
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
@@ -391,3 +391,20 @@ def test_a_model_call_arrow_is_named_by_the_model_not_by_torchs_function(env, st
     dot = parse_dot(to_dot(step.snapshot, step=step, legend=False))
     labels = [a["label"] for _, _, a in dot.edges if a.get("class") == "message"]
     assert labels and all(label.startswith("Linear(2 → 1)") for label in labels), labels
+
+
+def test_a_request_starts_at_the_pointer_it_was_made_with(env, steps) -> None:
+    x = torch.tensor([1, 2, 3]).send(env.bob)
+    x = x.move(env.alice)  # the move keeps the tensor's id: me's pointer now aims at alice
+    move = last(steps, "move")
+    dot = parse_dot(to_dot(move.snapshot, step=move, legend=False))
+    starts = {label_text(a["label"])[0]: t for t, _h, a in dot.edges if a.get("class") == "message"}
+    assert starts["move"] == f"obj_{x.id}"
+    y = torch.tensor([4]).send(env.bob)
+    y_id = y.id
+    y.get()
+    get = last(steps, "get")
+    dot = parse_dot(to_dot(get.snapshot, step=get, legend=False))
+    starts = {label_text(a["label"])[0]: t for t, _h, a in dot.edges if a.get("class") == "message"}
+    assert starts["request object"] == f"obj_{y_id}"  # the spent pointer, drawn in this step
+    assert "spent" in dot.classes(f"obj_{y_id}")

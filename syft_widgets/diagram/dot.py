@@ -502,9 +502,11 @@ class _Drawing:
             groups.setdefault((msg.sender, msg.receiver), []).append(msg)
         written: set[tuple[str, str]] = set()
         for i, ((sender_id, receiver_id), sent) in enumerate(groups.items()):
-            tail = self._worker_anchor(sender_id)
-            head = self._worker_anchor(receiver_id)
             sender, receiver = self.clusters.get(sender_id), self.clusters.get(receiver_id)
+            # The arrow starts at what it carries or asks for, when the sender's box draws it: the
+            # tensor sent, the ghost of what a reply took away, the pointer a request was made with.
+            tail = self._message_source(sender, receiver_id, sent) or self._worker_anchor(sender_id)
+            head = self._worker_anchor(receiver_id)
             attrs = {
                 "id": f"{self.ids.prefix}msg_{i}",
                 "label": messages_label(sent, self.lang, command_word),
@@ -527,6 +529,24 @@ class _Drawing:
                 else:
                     attrs["lhead"] = receiver.name
             self.graph.edge(tail, head, **attrs)
+
+    def _message_source(
+        self, sender: _Cluster | None, receiver_id: str, sent: list[MessageSent]
+    ) -> str | None:
+        """The node in ``sender``'s box that ``sent`` concerns, if the box draws one."""
+        if sender is None:
+            return None
+        ids = list(dict.fromkeys(i for m in sent for i in m.obj_ids))
+        # A request names the object it asks for: the pointer that aims at it there, or (a move, which
+        # keeps the id) at its new place.
+        aiming = [o for o in sender.fold.shown if o.kind == "pointer" and o.id_at_location in ids]
+        if aiming:
+            return sender.node_of.get(min(aiming, key=lambda o: o.location != receiver_id).id)
+        for obj_id in ids:
+            node = sender.node_of.get(obj_id) or sender.ghost_of.get(obj_id)
+            if node is not None:
+                return node
+        return None
 
     def _worker_anchor(self, worker_id: str) -> str:
         c = self.clusters.get(worker_id)
