@@ -96,12 +96,16 @@ class PointerMixin:
         owner, location = self.owner, self.location
         held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
         try:
-            if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+            direct = owner.calls_directly(location)  # no events recorded: no message (workers.py)
+            if direct and not WORLD.bus.active:  # nobody listens: no step either
                 result = self._arrived(location.request_object(self._ref))
             else:
                 # Everything a step changes happens inside it, so the step's snapshot shows the result.
                 with WORLD.step("get", holder=str(location.id)):
-                    result = self._arrived(owner.send_msg(m.RequestObject(self._ref), location))
+                    if direct:  # a fast loop's batch only counts the step
+                        result = self._arrived(location.request_object(self._ref))
+                    else:
+                        result = self._arrived(owner.send_msg(m.RequestObject(self._ref), location))
         except BaseException:
             interrupts.release(held)
             raise
@@ -304,7 +308,7 @@ class PointerMixin:
         """A pointer to the remote tensor's ``.grad``, or None when it has none (unlike PySyft 0.2)."""
         self._check_usable("grad")
         owner, location = self.owner, self.location
-        if owner.calls_directly(location):  # nobody watches: no message (workers.py)
+        if owner.calls_directly(location):  # no events recorded: no message, and it is no step (workers.py)
             reply = location.query_attribute(self._ref, "grad")
         else:
             reply = owner.send_msg(m.QueryAttribute(self._ref, "grad"), location)
@@ -340,13 +344,17 @@ class PointerMixin:
         owner, location = self.owner, self.location
         held = interrupts.hold()
         try:
-            if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+            direct = owner.calls_directly(location)  # no events recorded: no message (workers.py)
+            if direct and not WORLD.bus.active:  # nobody listens: no step either
                 location.set_attribute(self._ref, attr, encoded)
                 return
             # Torch writes .grad and .data by itself (zero_grad, optimizers): those fold into its step.
             op: StepOp = INTERNAL if attr in ("grad", "data") else "command"
             with WORLD.step(op, func=f"set {attr}", holder=str(location.id)):
-                owner.send_msg(m.SetAttribute(self._ref, attr, encoded), location)
+                if direct:  # a fast loop's batch only counts the step
+                    location.set_attribute(self._ref, attr, encoded)
+                else:
+                    owner.send_msg(m.SetAttribute(self._ref, attr, encoded), location)
         finally:
             interrupts.release(held)
 
@@ -428,12 +436,16 @@ class PointerMixin:
             if state.get("garbage_collect_data") and not state.get("_spent"):
                 state["_spent"] = True  # so the step's snapshot no longer shows this pointer
                 location, owner = state["location"], state["owner"]
-                if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+                direct = owner.calls_directly(location)  # no events recorded: no message (workers.py)
+                if direct and not WORLD.bus.active:  # nobody listens: no step either
                     location.delete_object(state["id_at_location"])
                     return
                 with WORLD.step("gc", holder=str(location.id)):
                     try:
-                        owner.send_msg(m.DeleteObject(state["id_at_location"]), location)
+                        if direct:  # a fast loop's batch only counts the step
+                            location.delete_object(state["id_at_location"])
+                        else:
+                            owner.send_msg(m.DeleteObject(state["id_at_location"]), location)
                     except Exception:
                         pass  # a delete that fails (a worker gone) fails no step: the learner asked for none
         except Exception:
@@ -462,11 +474,15 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
         owner, location = self.owner, self.location
         held = interrupts.hold()
         try:
-            if owner.calls_directly(location):  # nobody watches: no message, no step (workers.py)
+            direct = owner.calls_directly(location)  # no events recorded: no message (workers.py)
+            if direct and not WORLD.bus.active:  # nobody listens: no step either
                 to_local(self, location.request_object(self._ref))
             else:
                 with WORLD.step("get", holder=str(location.id)):
-                    to_local(self, owner.send_msg(m.RequestObject(self._ref), location))
+                    if direct:  # a fast loop's batch only counts the step
+                        to_local(self, location.request_object(self._ref))
+                    else:
+                        to_local(self, owner.send_msg(m.RequestObject(self._ref), location))
         finally:
             interrupts.release(held)
         return self

@@ -57,17 +57,21 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
     # then, it drops the result as Python drops any value an interrupt cuts off, which deletes it.
     held = interrupts.hold()
     try:
-        if owner.calls_directly(location):
-            # Nobody watches: the worker runs the call without a message or a step (the fast path).
+        direct = owner.calls_directly(location)  # no message: no events are recorded (workers.py)
+        if direct and not WORLD.bus.active:
+            # Nobody listens: the worker runs the call without a message or a step (the fast path).
             reply = location.run_command(func, name, encoded_args, encoded_kwargs, return_id)
             if type(reply) is m.Stored:
                 return make_pointer(owner, location, reply.obj_id, reply.meta)
             return _build_result(reply, operands, owner, location, make_pointer)
-        command = m.RunCommand(name, encoded_args, encoded_kwargs, return_id, torch.is_grad_enabled())
         # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
         op: StepOp = INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command"
         with WORLD.step(op, func=short_name(name), holder=str(location.id)):
-            reply = owner.send_msg(command, location)
+            if direct:  # a fast loop's batch: the step is only counted, so no message either
+                reply = location.run_command(func, name, encoded_args, encoded_kwargs, return_id)
+            else:
+                command = m.RunCommand(name, encoded_args, encoded_kwargs, return_id, torch.is_grad_enabled())
+                reply = owner.send_msg(command, location)
             if type(reply) is m.Stored:  # the usual reply: one new tensor on the worker
                 return make_pointer(owner, location, reply.obj_id, reply.meta)
             return _build_result(reply, operands, owner, location, make_pointer)

@@ -51,11 +51,15 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
     # right after drops, deleting the copy.
     held = interrupts.hold()
     try:
-        if me.calls_directly(destination):  # nobody watches: no message, no step (workers.py)
+        direct = me.calls_directly(destination)  # no events recorded: no message (workers.py)
+        if direct and not WORLD.bus.active:  # nobody listens: no step either
             stored_id = destination.store_object(tensor_id(self), copy_tensor(self))
             return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
         with WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id)):
-            stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
+            if direct:  # a fast loop's batch only counts the step
+                stored_id = destination.store_object(tensor_id(self), copy_tensor(self))
+            else:
+                stored_id = me.send_msg(m.SendObject(tensor_id(self), copy_tensor(self)), destination)
             return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
     finally:
         interrupts.release(held)
@@ -64,7 +68,7 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
 # --- a model: every parameter at once, all or nothing -------------------------------------------------
 def _send_copy(me: Any, tensor: torch.Tensor, destination: Any) -> int:
     """Store a copy of ``tensor`` on ``destination``; returns its key there."""
-    if me.calls_directly(destination):  # nobody watches: no message (workers.py)
+    if me.calls_directly(destination):  # no events recorded: no message (workers.py)
         return int(destination.store_object(tensor_id(tensor), copy_tensor(tensor)))
     return int(me.send_msg(m.SendObject(tensor_id(tensor), copy_tensor(tensor)), destination))
 

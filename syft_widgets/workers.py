@@ -85,18 +85,18 @@ class BaseWorker:
     def calls_directly(self, location: BaseWorker) -> bool:
         """True when a message to ``location`` would only be a Python call that nobody watches.
 
-        That is: nobody listens (no live view, so no message is drawn or counted), and neither
-        side delivers messages its own way (a Ray worker sends them to another process; a test
-        may replace ``receive`` to lose one). Then the hottest operations (sending a tensor,
-        ``.get()``, a torch call on pointers, a dropped pointer's delete, reading and setting
-        ``.grad``) call the method that answers their message (``store_object``,
-        ``request_object``, ``run_command``, ``delete_object``, ``query_attribute``,
-        ``set_attribute``) directly, with no message object and no step: the same work, in about
-        a third less time for a small tensor.
+        That is: no events are recorded (nobody listens, or a live view's fast loop is being
+        batched, which counts steps and never reads a message), and neither side delivers
+        messages its own way (a Ray worker sends them to another process; a test may replace
+        ``receive`` to lose one). Then the hottest operations (sending a tensor, ``.get()``, a
+        torch call on pointers, a dropped pointer's delete, reading and setting ``.grad``) call
+        the method that answers their message (``store_object``, ``request_object``,
+        ``run_command``, ``delete_object``, ``query_attribute``, ``set_attribute``) directly,
+        with no message object: the same work, in about a third less time for a small tensor.
+        They open their step only if someone listens (``WORLD.bus.active``), so a batch counts
+        every operation as the message path would.
         """
-        return (
-            not WORLD.bus.active and type(self).send_msg is _SEND_MSG and type(location).receive is _RECEIVE
-        )
+        return not WORLD.recording and type(self).send_msg is _SEND_MSG and type(location).receive is _RECEIVE
 
     # --- receiving -----------------------------------------------------------------------------
     def receive(self, message: m.Message, sender: Hashable) -> Any:
