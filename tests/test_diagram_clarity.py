@@ -393,7 +393,7 @@ def test_a_model_call_arrow_is_named_by_the_model_not_by_torchs_function(env, st
     assert labels and all(label.startswith("Linear(2 → 1)") for label in labels), labels
 
 
-def test_a_request_starts_at_the_pointer_it_was_made_with(env, steps) -> None:
+def test_a_request_starts_at_the_pointer_it_was_made_with_and_its_reply_comes_back_to_it(env, steps) -> None:
     x = torch.tensor([1, 2, 3]).send(env.bob)
     x = x.move(env.alice)  # the move keeps the tensor's id: me's pointer now aims at alice
     move = last(steps, "move")
@@ -408,3 +408,9 @@ def test_a_request_starts_at_the_pointer_it_was_made_with(env, steps) -> None:
     starts = {label_text(a["label"])[0]: t for t, _h, a in dot.edges if a.get("class") == "message"}
     assert starts["request object"] == f"obj_{y_id}"  # the spent pointer, drawn in this step
     assert "spent" in dot.classes(f"obj_{y_id}")
+    # The reply comes home to that pointer from the ghost of what it took: written the request's way
+    # round with its arrowhead at the pointer (dir=back), so the two lie side by side.
+    [(tail, head, reply)] = [e for e in dot.edges if e[2].get("class") == "message" and e[2].get("dir")]
+    assert label_text(reply["label"])[0].startswith("reply")
+    assert (tail, reply["dir"]) == (f"obj_{y_id}", "back")
+    assert "removed" in dot.classes(head) and dot.cluster_of[head] == "cluster_bob"

@@ -516,6 +516,17 @@ class _Drawing:
             }
             if self.failed:
                 _mark_failed(attrs)
+            asker = self._pointer_aiming(receiver, sender_id, sent)
+            if asker is not None and sender is not None and sender is not receiver:
+                # A reply comes home to the pointer that asked for it. Written the way its request
+                # runs (pointer -> what it took), arrowhead at the pointer, it lies beside the request
+                # instead of looping round the boxes; an end at the sender's anchor stops at its border.
+                attrs["dir"] = "back"
+                if tail == sender.anchor:
+                    attrs["lhead"] = sender.name
+                written.add((asker, tail))
+                self.graph.edge(asker, tail, **attrs)
+                continue
             if (head, tail) in written and (tail, head) not in written:
                 tail, head, sender, receiver = head, tail, receiver, sender
                 attrs["dir"] = "back"
@@ -546,6 +557,16 @@ class _Drawing:
             node = sender.node_of.get(obj_id) or sender.ghost_of.get(obj_id)
             if node is not None:
                 return node
+        return None
+
+    def _pointer_aiming(self, holder: _Cluster | None, worker_id: str, sent: list[MessageSent]) -> str | None:
+        """The node of ``holder``'s pointer at an object of ``worker_id`` that ``sent`` names, if drawn."""
+        if holder is None:
+            return None
+        ids = {i for m in sent for i in m.obj_ids}
+        for obj in holder.fold.shown:
+            if obj.kind == "pointer" and obj.location == worker_id and obj.id_at_location in ids:
+                return holder.node_of.get(obj.id)
         return None
 
     def _worker_anchor(self, worker_id: str) -> str:
