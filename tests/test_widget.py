@@ -22,28 +22,7 @@ from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError
 from syft_widgets.widgets._drawing import filter_step, pointer_names
 from syft_widgets.widgets._throttle import Throttle
 from tests.dot_reader import parse_dot
-
-
-class RecordingComm:
-    """Stands in for a kernel comm and keeps every message the widget sends."""
-
-    comm_id = "test-comm"
-    kernel = "test"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
+from tests.helpers import RecordingComm
 
 
 @pytest.fixture(autouse=True)
