@@ -171,3 +171,19 @@ def test_other_steps_are_narrated_from_their_events(the_step, en, bn):
 def test_narrate_refuses_unknown_language():
     with pytest.raises(ValueError, match=r"unsupported language .de."):
         narrate(step("send"), "de")
+
+
+def test_a_layers_sizes_are_counts_in_the_views_digits(env, steps):
+    # A real model call through the core: the step keeps "Linear(2 → 1)" as plain data (it is also a
+    # batch's key); Bengali narration writes the sizes in Bengali digits, the tensor id stays ASCII.
+    import torch
+
+    model = torch.nn.Linear(2, 1).send(env.bob)
+    data = torch.tensor([[1.0, 2.0]]).send(env.bob)
+    model(data)
+    (call,) = [s for s in steps if s.op == "module_call"]
+    assert call.detail["module"] == "Linear(2 → 1)"
+    english, bengali = narrate(call), narrate(call, "bn")
+    assert english.startswith(f"bob ran Linear(2 → 1) on tensor #{data.id_at_location}"), english
+    assert "Linear(২ → ১)" in bengali and f"#{data.id_at_location}" in bengali, bengali
+    assert "2 → 1" not in bengali, bengali

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ __all__ = [
     "ghost_label",
     "join_lines",
     "kind_id",
+    "module_text",
     "object_label",
     "pointer_label",
     "safe_text",
@@ -86,6 +88,24 @@ def shape_text(view: ObjectView, _: Callable[[str], str], lang: str = "en") -> s
     if view.requires_grad:
         parts.append("requires_grad")
     return " · ".join(parts)
+
+
+# torch_steps.module_label writes a layer as "Linear(2 → 1)"; the step keeps that plain text (it is
+# also the batch's key), and only what a learner reads is written in the view's digits.
+_MODULE_SIZES = re.compile(r"^(?P<name>[^()]*)\((?P<n_in>[0-9]+) → (?P<n_out>[0-9]+)\)$")
+
+
+def module_text(label: str, lang: str = "en") -> str:
+    """A model's label with its layer sizes in ``lang``'s digits; the class name stays as it is.
+
+    >>> module_text("Linear(2 → 1)", "bn"), module_text("Conv2d(1 → 8)", "bn"), module_text("ReLU", "bn")
+    ('Linear(২ → ১)', 'Conv2d(১ → ৮)', 'ReLU')
+    """
+    match = _MODULE_SIZES.match(label)
+    if match is None:
+        return label
+    n_in, n_out = (_dimension(int(match[key]), lang) for key in ("n_in", "n_out"))
+    return f"{match['name']}({n_in} → {n_out})"
 
 
 def kind_id(kind_word: str, obj_id: int, _: Callable[[str], str]) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from babel.lists import format_list
 
 from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
+from .labels import module_text
 from .operations import operation_word
 from .shares import fixed_point_text, short_share_value
 from .words import N_, format_number, plural_translator, translator
@@ -63,6 +64,10 @@ class _Words:
 
     def operation(self, name: str) -> str:
         return operation_word(name, self._)
+
+    def layer(self, label: str) -> str:
+        """A model call's ``Linear(2 → 1)``, its sizes in the view's digits."""
+        return module_text(label, self.lang)
 
     def thing(self, kind: str | None, obj_id: int | None) -> str:
         _ = self._
@@ -239,7 +244,7 @@ def _module_call(step: Step, w: _Words) -> str:
     # One sentence for the whole call, however many commands its layers sent.
     inputs = step.detail.get("inputs", ())
     what = ", ".join(w.thing("tensor", int(i)) for i in inputs) if isinstance(inputs, tuple) else ""
-    module = str(step.detail.get("module", w._("module")))
+    module = w.layer(str(step.detail["module"])) if "module" in step.detail else w._("module")
     ran = (
         w._("{worker} ran {module} on {what}").format(worker=_holder(step), module=module, what=what)
         if what
@@ -281,7 +286,7 @@ def _action(step: Step, w: _Words) -> str:
     if step.op in ("command", "shared_op") and "func" in detail:
         return w.operation(str(detail["func"]))
     if step.op == "module_call" and "module" in detail:
-        return str(detail["module"])
+        return w.layer(str(detail["module"]))
     if step.op == "optimizer_step":
         return w._("an optimizer step ({optimizer})").format(optimizer=detail.get("optimizer", "?"))
     return w._(_OP_WORDS[step.op]) if step.op in _OP_WORDS else step.op
@@ -334,7 +339,7 @@ def _batch_word(key: str, w: _Words) -> str:
     if op == "command" and what:
         return w.operation(what)
     if op == "module_call" and what:
-        return what
+        return w.layer(what)
     if op == "optimizer_step" and what:
         return w._("an optimizer step ({optimizer})").format(optimizer=what)
     if op in _OP_WORDS:
