@@ -187,3 +187,59 @@ def test_a_layers_sizes_are_counts_in_the_views_digits(env, steps):
     assert english.startswith(f"bob ran Linear(2 → 1) on tensor #{data.id_at_location}"), english
     assert "Linear(২ → ১)" in bengali and f"#{data.id_at_location}" in bengali, bengali
     assert "2 → 1" not in bengali, bengali
+
+
+# --- the stop button (■): an interrupted step is told as interrupted, not as a worker's failure ------
+def press_stop_during(monkeypatch, module, name: str) -> None:
+    """Make ``module.name`` press ■ (a real SIGINT, as the kernel sends it) each time it runs."""
+    import signal
+
+    original = getattr(module, name)
+
+    def pressed(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # held by the operation, raised when it ends
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, pressed)
+
+
+def test_an_interrupted_get_says_the_data_is_still_on_the_worker(env, steps, monkeypatch):
+    import torch
+
+    from syft_widgets import pointers
+
+    x_ptr = torch.tensor([1, 2]).send(env.bob)
+    steps.clear()
+    press_stop_during(monkeypatch, pointers, "_materialize")
+    with pytest.raises(KeyboardInterrupt):
+        x_ptr.get()
+    # The get happened, then was put back (interrupts.py): the failed step is the putting back.
+    interrupted = [s for s in steps if s.error is not None]
+    assert [(s.op, s.error.kind) for s in interrupted] == [("get", "interrupted")]
+    x = f"#{x_ptr.id_at_location}"
+    assert narrate(interrupted[0]) == (
+        f"interrupted (■): me did not finish fetching tensor {x} from bob; it is still on bob"
+    )
+    assert narrate(interrupted[0], "bn") == (
+        f"থামানো হয়েছে (■): me bob-এর কাছ থেকে টেন্সর {x} ফিরিয়ে আনা শেষ করেনি; সেটি এখনও bob-এর কাছে আছে"
+    )
+    monkeypatch.undo()
+    assert x_ptr.get().tolist() == [1, 2]  # and so it is
+
+
+def test_an_interrupted_pointer_send_says_nothing_was_left_half_done(env, steps, monkeypatch):
+    import torch
+
+    from syft_widgets import pointers
+
+    x_ptr = torch.tensor([1, 2]).send(env.bob)
+    steps.clear()
+    press_stop_during(monkeypatch, pointers, "make_pointer")
+    with pytest.raises(KeyboardInterrupt):
+        x_ptr.send(env.alice)
+    interrupted = [s for s in steps if s.error is not None]
+    assert [(s.op, s.error.kind) for s in interrupted] == [("send", "interrupted")]
+    english, bengali = narrate(interrupted[0]), narrate(interrupted[0], "bn")
+    assert english == "interrupted (■): send did not finish; nothing on alice was left half done"
+    assert bengali == "থামানো হয়েছে (■): পাঠানো (send) শেষ হয়নি; alice-এ কিছুই আধাআধি হয়ে থাকেনি"
+    assert "could not" not in english and "পারেনি" not in bengali

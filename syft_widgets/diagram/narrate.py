@@ -296,6 +296,8 @@ def _failed(step: Step, w: _Words) -> str:
     """``bob could not run @ (matrix multiply): the shapes do not fit (RuntimeError: ...)``."""
     error = step.error
     assert error is not None
+    if error.kind == "interrupted":
+        return _interrupted(step, w)
     # Where it failed: the last worker a message reached (the end of a chain), else the holder.
     messages = _messages(step)
     worker = messages[-1].receiver if messages else _holder(step)
@@ -307,6 +309,27 @@ def _failed(step: Step, w: _Words) -> str:
     original = f"{error.type_name}: {error.message}" if error.message else error.type_name
     return w._("{worker} could not run {action}: {reason} ({error})").format(
         worker=worker, action=action, reason=reason, error=original
+    )
+
+
+def _interrupted(step: Step, w: _Words) -> str:
+    """The stop button (■) is not a worker's failure: say it stopped, and that nothing was lost.
+
+    An interrupted operation happened entirely or not at all (interrupts.py); the step the core
+    records is the undoing. A ``.get()`` is undone by sending the object back to its worker, so the
+    learner's pointer still reaches it: ``interrupted (■): me did not finish fetching tensor #12
+    from bob; it is still on bob``.
+    """
+    messages = _messages(step)
+    if step.op == "get" and messages and messages[0].message == "send object":
+        back = messages[0]
+        what = _thing_of(step, w, back) or w.thing(back.kind, back.obj_ids[0] if back.obj_ids else None)
+        return w._(
+            "interrupted (■): {worker} did not finish fetching {what} from {owner}; it is still on {owner}"
+        ).format(worker=back.sender, what=what, owner=back.receiver)
+    where = messages[0].receiver if messages else step.detail.get("destination") or _holder(step)
+    return w._("interrupted (■): {action} did not finish; nothing on {worker} was left half done").format(
+        action=_action(step, w), worker=where
     )
 
 
