@@ -12,6 +12,12 @@ own step with its events and snapshot, which is what the batching saves (informa
 The third has no view at all, only a step subscriber that does nothing: what the core's step
 recording costs whenever anyone listens, so the first row's cost splits into the core's share and
 the view's own (information, no goal).
+
+Inside a batch no events are recorded, so operations on virtual workers call the worker directly,
+with no message objects, as they do with no listener (``workers.BaseWorker.calls_directly``). What
+the first and third rows still pay over the baseline is the steps themselves (each operation opens,
+counts and closes one: about a dozen Python calls, against about fifty for a whole add and drop) and
+the first ``BURST_STEPS`` steps of each cell, recorded one by one with events and snapshots.
 """
 
 from __future__ import annotations
