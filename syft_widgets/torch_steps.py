@@ -82,6 +82,7 @@ def _optimizer_detail(optimizer: torch.optim.Optimizer, remote: list[Any]) -> di
 
 
 def _before_optimizer_step(optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+    _keep_grad_mode(type(optimizer))  # from this class's next step on (this one has begun)
     remote = _remote_parameters(optimizer)
     if remote:
         WORLD.open_torch_step(optimizer, "optimizer_step", lambda: _optimizer_detail(optimizer, remote))
@@ -91,6 +92,51 @@ def _after_optimizer_step(optimizer: torch.optim.Optimizer, args: tuple, kwargs:
     # Torch runs post hooks only after a step that returned; a step that raised is closed by the
     # world as abandoned (see World.open_torch_step).
     WORLD.close_torch_step(optimizer)
+
+
+# Torch's step turns grad mode off and back on in a `finally` (optimizer._use_grad_for_differentiable)
+# that no pointer operation holds: ■ pressed just then stops it before the restore, and the learner's
+# next backward() finds grad mode off. While steps are recorded each optimizer class's step is
+# wrapped once more, restoring the mode itself. Its `finally` begins with the C call that restores
+# it, and CPython runs a signal handler only after such a call returns, never just before it.
+_KEEPS_GRAD_MODE = "_syft_widgets_keeps_grad_mode"
+_wrapped_steps: dict[type, Any] = {}
+
+
+def _keep_grad_mode(optimizer_class: type) -> None:
+    step = optimizer_class.__dict__.get("step")
+    # Only a step torch has wrapped already ("hooked"), so torch does not wrap ours again.
+    if step is None or getattr(step, _KEEPS_GRAD_MODE, False) or not getattr(step, "hooked", False):
+        return
+
+    @functools.wraps(step)
+    def step_keeping_grad_mode(*args: Any, **kwargs: Any) -> Any:
+        grad_was_enabled = torch.is_grad_enabled()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            torch._C._set_grad_enabled(grad_was_enabled)
+
+    setattr(step_keeping_grad_mode, _KEEPS_GRAD_MODE, True)
+    _wrapped_steps[optimizer_class] = step
+    optimizer_class.step = step_keeping_grad_mode  # type: ignore[attr-defined]
+
+
+def _optimizer_classes() -> list[type]:
+    found: list[type] = []
+    todo: list[type] = [torch.optim.Optimizer]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _unwrap_steps() -> None:
+    for optimizer_class, step in _wrapped_steps.items():
+        if getattr(optimizer_class.__dict__.get("step"), _KEEPS_GRAD_MODE, False):
+            optimizer_class.step = step  # type: ignore[attr-defined]
+    _wrapped_steps.clear()
 
 
 _torch_zero_grad = torch.optim.Optimizer.zero_grad
@@ -122,11 +168,14 @@ def _watch(listening: bool) -> None:
             ]
         )
         optimizer_class.zero_grad = _zero_grad
+        for cls in _optimizer_classes():
+            _keep_grad_mode(cls)
     elif not listening and _handles:
         for handle in _handles:
             handle.remove()
         _handles.clear()
         optimizer_class.zero_grad = _torch_zero_grad
+        _unwrap_steps()
 
 
 def install() -> None:
