@@ -17,7 +17,7 @@ import torch
 import syft_widgets as sy
 from tests.conftest import Env
 from tests.helpers import workers_set_aside
-from tests.test_interrupts import AtCall, Timer, alarms, flush_owed_interrupt, random_run
+from tests.interrupting import AtCall, Timer, alarms, flush_owed_interrupt, random_run
 
 ray = pytest.importorskip("ray")
 
