@@ -25,7 +25,7 @@ from syft_widgets.events import Step
 from syft_widgets.ray import session
 from syft_widgets.world import WORLD
 from tests.helpers import workers_set_aside
-from tests.test_ray import PART3, run_part3, swapped, virtual_worker
+from tests.ray_tutorial import PART3, run_part3, swapped, virtual_worker
 
 ray = pytest.importorskip("ray")
 cluster_utils = pytest.importorskip("ray.cluster_utils")
