@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_course_launch import (
+from tests.jupyter_lab import (
     NOTIFICATION_PLUGIN,
     course_settings,
     isolated_jupyter_env,
