@@ -391,6 +391,10 @@ def test_a_model_call_arrow_is_named_by_the_model_not_by_torchs_function(env, st
     dot = parse_dot(to_dot(step.snapshot, step=step, legend=False))
     labels = [a["label"] for _, _, a in dot.edges if a.get("class") == "message"]
     assert labels and all(label.startswith("Linear(2 → 1)") for label in labels), labels
+    # In Bengali the layer's sizes are counts a learner reads: Bengali digits (the class name stays).
+    bengali = parse_dot(to_dot(step.snapshot, step=step, lang="bn", legend=False))
+    labels = [a["label"] for _, _, a in bengali.edges if a.get("class") == "message"]
+    assert labels and all(label.startswith("Linear(২ → ১)") for label in labels), labels
 
 
 def test_a_request_starts_at_the_pointer_it_was_made_with_and_its_reply_comes_back_to_it(env, steps) -> None:

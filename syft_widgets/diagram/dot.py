@@ -20,6 +20,7 @@ from .labels import (
     ghost_label,
     join_lines,
     kind_id,
+    module_text,
     object_label,
     pointer_label,
     safe_text,
@@ -496,7 +497,7 @@ class _Drawing:
         # step read as a tangle, one arrow "10 messages" at a glance.
         # A model call's commands are named by the model the learner called, not by torch's function.
         module = self.step.detail.get("module") if self.step and self.step.op == "module_call" else None
-        command_word = safe_text(module) if module else None
+        command_word = safe_text(module_text(str(module), self.lang)) if module else None
         groups: dict[tuple[str, str], list[MessageSent]] = {}
         for msg in self.changes.messages:
             groups.setdefault((msg.sender, msg.receiver), []).append(msg)
