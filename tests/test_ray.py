@@ -226,6 +226,21 @@ def test_with_a_live_view_and_no_event_wait_gc_is_fire_and_forget(hook: Any, mon
 
 
 # --- faults ------------------------------------------------------------------------------------
+def _wait_until_gone(pid: int, timeout: float = 10.0) -> None:
+    """Return once process ``pid`` has ended (gone, or a zombie its parent has not reaped yet)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the worker's process {pid} was still running {timeout} s after it was killed")
+
+
 @pytest.mark.parametrize("how", ["ray.kill", "SIGKILL"])
 def test_a_killed_worker_is_reported_offline_quickly_and_others_keep_working(hook: Any, how: str) -> None:
     with swapped("bob", "victim"):
@@ -236,6 +251,9 @@ def test_a_killed_worker_is_reported_offline_quickly_and_others_keep_working(hoo
             ray.kill(victim.actor)
         else:
             os.kill(victim.pid, signal.SIGKILL)
+        # ray.kill only asks Ray to end the actor: a call made at once may still reach it alive and
+        # succeed. The promise is about a worker that has died, so wait until its process has ended.
+        _wait_until_gone(victim.pid)
         start = time.perf_counter()
         with pytest.raises(WorkerOfflineError, match="victim"):
             on_victim + on_victim
