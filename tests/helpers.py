@@ -144,7 +144,8 @@ def store_state(*workers: Any) -> dict[str, dict[int, Any]]:
 
 # --- a stand-in for a kernel's comm (live view tests without a kernel) ------------------------------
 class RecordingComm:
-    """Stands in for a kernel comm and keeps every message the widget sends."""
+    """Stands in for a kernel comm, so a LiveView can be made outside a kernel, and keeps every message
+    the widget sends (tests that do not read them simply ignore them)."""
 
     comm_id = "test-comm"
     kernel = "test"

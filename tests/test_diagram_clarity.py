@@ -19,6 +19,7 @@ from syft_widgets.errors import SpentPointerError
 from syft_widgets.events import Step
 from syft_widgets.widgets._outcache import cache_only_ids
 from tests.dot_reader import HAVE_DOT, label_text, parse_dot
+from tests.helpers import RecordingComm
 
 BENGALI_DIGIT = re.compile("[০-৯]")
 ASCII_DIGIT = re.compile("[0-9]")
@@ -297,16 +298,7 @@ def bengali_view(env, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     from syft_widgets.widgets import LiveView
 
-    class SilentComm:
-        comm_id, kernel = "test-comm", "test"
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
-        def open(self, *args: Any, **kwargs: Any) -> None: ...
-        def on_msg(self, *args: Any, **kwargs: Any) -> None: ...
-        def send(self, *args: Any, **kwargs: Any) -> None: ...
-        def close(self, *args: Any, **kwargs: Any) -> None: ...
-
-    monkeypatch.setattr(comm, "create_comm", SilentComm)
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
     view = LiveView(lang="bn")
     yield view
     view.close()
@@ -339,9 +331,7 @@ def test_in_ipython_an_out_cache_pointer_is_not_drawn_but_a_variable_is(env, mon
     import comm
     from IPython.core.interactiveshell import InteractiveShell
 
-    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: type("C", (), {
-        "comm_id": "c", "kernel": "k", "open": lambda *a, **k: None, "on_msg": lambda *a, **k: None,
-        "send": lambda *a, **k: None, "close": lambda *a, **k: None})())  # fmt: skip
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
     shell = InteractiveShell.instance()
     try:
         shell.user_ns.update(torch=torch, bob=env.bob, sy=__import__("syft_widgets"))

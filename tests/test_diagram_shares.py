@@ -25,6 +25,7 @@ from syft_widgets.encrypted.seen import SeenLedger, WorkerSeen
 from syft_widgets.events import Step
 from syft_widgets.widgets._drawing import pointer_names
 from tests.dot_reader import Dot, label_text, parse_dot, render_svg, svg_texts
+from tests.helpers import RecordingComm
 
 BOB, ALICE, ME, CP = "cluster_bob", "cluster_alice", "cluster_me", "cluster_crypto_provider"
 SHORT_SHARE = re.compile(r"\[-?\d{1,4}…\]")  # "[3439…]": the first digits of a random 64-bit share
@@ -417,33 +418,11 @@ def test_every_part9_step_renders_without_warnings_in_both_languages(part9) -> N
 # ---- the live view: the toggle, view.seen and the saved replay --------------------------------------
 
 
-class SilentComm:
-    """A comm that goes nowhere, so a LiveView can be made outside a kernel."""
-
-    comm_id = "test-comm"
-    kernel = "test"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def view(part9, monkeypatch) -> Iterator[Any]:
     import comm
 
-    monkeypatch.setattr(comm, "create_comm", SilentComm)
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
     v = sy.show()
     yield v
     v.close()

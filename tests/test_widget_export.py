@@ -17,33 +17,14 @@ from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, _export, _hub
 from syft_widgets.widgets._export import BUNDLE
+from tests.helpers import RecordingComm
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program")
 
 
-class SilentComm:
-    comm_id = "test-comm"
-    kernel = "test"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture(autouse=True)
-def silent_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", SilentComm)
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
 
 
 class FakeWorld:
