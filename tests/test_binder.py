@@ -33,7 +33,7 @@ from tests.jupyter_lab import (
     running_lab,
     served_defaults,
 )
-from tests.test_notebooks import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_with_state_probe
+from tests.notebook_runs import NOTEBOOKS, NOTEBOOKS_DIR, expected_state, rel, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -138,7 +138,7 @@ def test_notebook_runs_on_the_binder_environment(binder_env, notebook, monkeypat
     # The parent process finds the venv's kernelspec; the kernel itself runs the venv's Python.
     monkeypatch.setenv("JUPYTER_PATH", str(venv / "share" / "jupyter"))
     copy = repo / "notebooks" / notebook.relative_to(NOTEBOOKS_DIR)
-    state = run_with_state_probe(copy, kernel_name=KERNEL_NAME, env=env)
+    _, state = run_notebook(copy, kernel_name=KERNEL_NAME, env=env)
     assert state["workers"] == expected_state(notebook)
 
 
