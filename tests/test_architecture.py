@@ -1,7 +1,8 @@
 """The package's modules import each other in one direction: no import cycles, layer by layer.
 
 Every import counts, also one inside a function (it closes a cycle just as surely when it runs);
-only imports under ``if TYPE_CHECKING:`` are free, because they never run.
+only imports under ``if TYPE_CHECKING:`` are free, because they never run. The tests keep one rule
+of their own: no test module imports another; what two of them share lives in a support module.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 PACKAGE = "syft_widgets"
 ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
+TESTS = pathlib.Path(__file__).resolve().parent
 
 
 def _module_name(path: pathlib.Path) -> str:
@@ -148,6 +150,47 @@ def test_type_checking_imports_are_free() -> None:
 
 def test_every_layer_is_checked() -> None:
     assert {_layer(m) for m in import_graph()} == set(LAYERS)
+
+
+# --- tests: a test module imports support modules (tests/helpers.py, ...), never another test module ---
+def _is_test_module(module: str) -> bool:
+    return module.rpartition(".")[2].startswith("test_")
+
+
+def imports_between_test_modules() -> list[str]:
+    """One line "<test module> imports <test module>" per such import under tests/, anywhere in a file."""
+    paths = {_module_name(p): p for p in TESTS.rglob("*.py")}
+    found = []
+    for name, path in sorted(paths.items()):
+        if _is_test_module(name):
+            imported = _imported(name, path.name == "__init__.py", ast.parse(path.read_text()), paths)
+            found += [f"{name} imports {m}" for m in sorted(imported) if _is_test_module(m) and m != name]
+    return found
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    found = "; ".join(imports_between_test_modules())
+    assert not found, f"{found}: move what they share into a support module such as tests/helpers.py"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tests.test_b import helper\n",
+        "import tests.test_b\n",
+        "from tests import test_b\n",
+        "from . import test_b\n",
+        "def f():\n    from .test_b import helper\n",
+    ],
+)
+def test_the_walker_sees_every_way_to_import_a_test_module(source: str) -> None:
+    modules = {"tests", "tests.test_a", "tests.test_b", "tests.helpers"}
+    assert "tests.test_b" in _imported("tests.test_a", False, ast.parse(source), modules)
+
+
+def test_the_walker_reads_the_tests() -> None:
+    names = {_module_name(p) for p in TESTS.rglob("*.py")}
+    assert {"tests.test_architecture", "tests.helpers", "tests.browser.test_bundle"} <= names
 
 
 # --- one vocabulary: the message types are listed once, in messages.Message --------------------------
