@@ -190,23 +190,14 @@ class LiveView(anywidget.AnyWidget):
         overlay = self.privacy if privacy is None else privacy
         seen = self._seen.after(self._history.steps, step) if overlay else None
         collections = self._hub.collections
+        # Only this view's workers: the step with the world as it was then, or the world now.
+        shown = None if step is None else filter_step(step, self._ids)
+        snapshot: WorldSnapshot = (
+            filter_snapshot(self._world.snapshot(), self._ids) if shown is None else shown.snapshot
+        )
         # The legend has a fold of its own in the view (legend_dot), so drawings leave it out.
-        if step is None:
-            snapshot: WorldSnapshot = filter_snapshot(self._world.snapshot(), self._ids)
-            return to_dot(
-                snapshot,
-                step=None,
-                lang=lang,
-                names=names,
-                collections=collections,
-                expanded=keys,
-                id_prefix=id_prefix,
-                legend=False,
-                seen=seen,
-            )
-        shown = filter_step(step, self._ids)
         return to_dot(
-            shown.snapshot,
+            snapshot,
             step=shown,
             lang=lang,
             names=names,
