@@ -1,36 +1,58 @@
 """The ring Z_2^64 as int64 tensors: uniformly random elements and splitting a value into shares.
 
 torch's int64 arithmetic wraps around on overflow, so ``+``, ``-`` and ``*`` of int64 tensors are
-exactly the ring's operations. Randomness comes from the operating system (``os.urandom``), never
-from torch's generator: shares cannot be predicted from a seed, and ``torch.manual_seed`` streams
-(Part 10's shuffles) are left as they were.
+exactly the ring's operations. Randomness is cryptographically secure and never torch's generator:
+shares cannot be predicted from a seed, and ``torch.manual_seed`` streams (Part 10's shuffles) are
+left as they were. It is the key stream of the ChaCha20 cipher (RFC 8439, run by OpenSSL through
+the ``cryptography`` package) under a 256-bit key from the operating system (``os.urandom``): the
+standard way to turn a short secret seed into many random bytes (Linux's own ``getrandom`` is built
+the same way), and ten times faster than asking the operating system for every byte.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 
 import torch
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 __all__ = ["random_bits", "random_ring", "split_additive", "split_xor", "xor_all"]
 
 
-# OS randomness is read in chunks and handed out once each: one system call serves many small
-# tensors (a comparison needs dozens). Large requests read the OS directly.
-_CHUNK = 1 << 16
-_pool = bytearray()
-_used = 0
+# A new key from the operating system after this many bytes of one key stream (ChaCha20's block
+# counter is far from wrapping around then), and in a forked child, so that parent and child never
+# draw the same bytes.
+_REKEY_BYTES = 1 << 30
 
 
-def _random_bytes(nbytes: int) -> bytearray:
-    global _pool, _used
-    if nbytes > _CHUNK // 4:
-        return bytearray(os.urandom(nbytes))
-    if _used + nbytes > len(_pool):
-        _pool, _used = bytearray(os.urandom(_CHUNK)), 0
-    start, _used = _used, _used + nbytes
-    return _pool[start:_used]  # a copy: no byte is handed out twice
+class _KeyStream:
+    """ChaCha20's key stream under a key from the OS: every byte read once, never handed out twice."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one reader at a time: no two threads get the same bytes
+        self.rekey()
+
+    def rekey(self) -> None:
+        """A fresh key and nonce from the operating system (at start, in a forked child, after 1 GiB)."""
+        key, nonce = os.urandom(32), os.urandom(16)
+        self._encryptor = Cipher(algorithms.ChaCha20(key, nonce), mode=None).encryptor()
+        self._left = _REKEY_BYTES
+
+    def read(self, nbytes: int) -> bytearray:
+        """``nbytes`` fresh random bytes (a writable buffer, for ``torch.frombuffer``)."""
+        out = bytearray(nbytes)
+        with self._lock:
+            if nbytes > self._left:
+                self.rekey()
+            self._left -= nbytes
+            self._encryptor.update_into(bytes(nbytes), out)  # the key stream: ChaCha20 of zeros
+        return out
+
+
+_STREAM = _KeyStream()
+os.register_at_fork(after_in_child=_STREAM.__init__)  # a new lock and key in a forked child
 
 
 def random_ring(shape: Sequence[int]) -> torch.Tensor:
@@ -44,7 +66,7 @@ def random_ring(shape: Sequence[int]) -> torch.Tensor:
         count *= size
     if not count:
         return torch.zeros(tuple(shape), dtype=torch.int64)
-    flat = torch.frombuffer(_random_bytes(8 * count), dtype=torch.int64, count=count)
+    flat = torch.frombuffer(_STREAM.read(8 * count), dtype=torch.int64, count=count)
     return flat if len(shape) == 1 else flat.reshape(tuple(shape))
 
 
