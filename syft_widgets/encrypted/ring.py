@@ -31,11 +31,15 @@ class _KeyStream:
     """ChaCha20's key stream under a key from the OS: every byte read once, never handed out twice."""
 
     def __init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        """A new lock and key (at start, and in a forked child: the parent's lock may be held)."""
         self._lock = threading.Lock()  # one reader at a time: no two threads get the same bytes
         self.rekey()
 
     def rekey(self) -> None:
-        """A fresh key and nonce from the operating system (at start, in a forked child, after 1 GiB)."""
+        """A fresh key and nonce from the operating system (and after 1 GiB of key stream)."""
         key, nonce = os.urandom(32), os.urandom(16)
         self._encryptor = Cipher(algorithms.ChaCha20(key, nonce), mode=None).encryptor()
         self._left = _REKEY_BYTES
@@ -52,7 +56,7 @@ class _KeyStream:
 
 
 _STREAM = _KeyStream()
-os.register_at_fork(after_in_child=_STREAM.__init__)  # a new lock and key in a forked child
+os.register_at_fork(after_in_child=_STREAM.restart)
 
 
 def random_ring(shape: Sequence[int]) -> torch.Tensor:
