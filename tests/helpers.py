@@ -88,8 +88,9 @@ def run_cell(namespace: dict[str, Any], source: str) -> tuple[Any, str]:
     """Execute ``source``; return (value of its last expression or None, what it printed)."""
     tree = ast.parse(source)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    if tree.body and isinstance(final := tree.body[-1], ast.Expr):
+        tree.body.pop()
+        last = ast.Expression(final.value)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(tree, "<cell>", "exec"), namespace)
@@ -126,7 +127,7 @@ def store_state(*workers: Any) -> dict[str, dict[int, Any]]:
     """A comparable picture of stores: keys, object identity, and values of tensors."""
     state: dict[str, dict[int, Any]] = {}
     for w in workers:
-        entries = {}
+        entries: dict[int, tuple[Any, ...]] = {}
         for key, obj in w._objects.items():
             if getattr(obj, "is_pointer", False):
                 entries[key] = (
