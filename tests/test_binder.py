@@ -71,6 +71,14 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
         )
 
 
+def venv_python(venv: Path, code: str, env: dict[str, str], cwd: Path | None = None) -> str:
+    """What ``code`` prints when the venv's own Python runs it."""
+    python = str(venv / "bin" / "python")
+    return subprocess.run(
+        [python, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
 @pytest.fixture(scope="module")
 def binder_env(tmp_path_factory):
     """(copy of the checkout, environment for the kernel, the venv): built once for all notebooks."""
@@ -114,18 +122,8 @@ def test_binder_postbuild_is_executable():
 @pytest.mark.slow
 def test_binder_environment_has_the_installed_package_and_cpu_torch(binder_env):
     repo, env, venv = binder_env
-    out = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import syft_widgets, torch; print(syft_widgets.__file__); print(torch.__version__)",
-        ],
-        cwd=repo / "notebooks",
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    code = "import syft_widgets, torch; print(syft_widgets.__file__); print(torch.__version__)"
+    out = venv_python(venv, code, env, cwd=repo / "notebooks").split()
     assert Path(out[0]).is_relative_to(venv), f"syft_widgets imported from {out[0]}, not the venv"
     assert out[1] == "2.13.0+cpu"
     assert (Path(out[0]).parent / "static").is_dir(), "the front-end bundle was not built"
@@ -148,13 +146,7 @@ def test_binder_jupyterlab_reads_the_course_settings_postbuild_installed(binder_
     overrides.json, the app settings folder of a JupyterLab installed in that environment (Binder's
     base environment has one; this venv does not, so this machine's JupyterLab reads that folder)."""
     repo, env, venv = binder_env
-    prefix = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    prefix = venv_python(venv, "import sys; print(sys.prefix)", env).strip()
     settings_dir = Path(prefix) / "share" / "jupyter" / "lab" / "settings"
     installed = json.loads((settings_dir / "overrides.json").read_text(encoding="utf-8"))
     assert installed[NOTIFICATION_PLUGIN] == course_settings()[NOTIFICATION_PLUGIN]
