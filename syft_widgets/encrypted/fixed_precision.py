@@ -20,11 +20,12 @@ PRECISION = 3
 # Encodings must stay well inside int64 so that sums and products of a few of them do not wrap
 # around unnoticed; beyond this, encoding refuses (PySyft 0.2.9 wrapped silently).
 _LIMIT = 2.0**62
+_DEFAULT_SCALE = BASE**PRECISION
 
 
 def scale_of(base: int, precision: int) -> int:
     """The factor between a number and its encoding: ``scale_of(10, 3) == 1000``."""
-    return int(base) ** int(precision)
+    return _DEFAULT_SCALE if base == BASE and precision == PRECISION else int(base) ** int(precision)
 
 
 def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> torch.Tensor:
@@ -33,14 +34,16 @@ def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> tor
     >>> encode(torch.tensor([0.5, -1.25, 0.0019, -0.0019]))
     tensor([  500, -1250,     1,    -1])
     """
-    data = t.detach()
+    data = t.detach() if t.requires_grad else t
     if data.dtype == torch.bool:
         data = data.long()
     scale = scale_of(base, precision)
     largest = 0.0
     if data.numel():  # the extremes of the input, in one pass (NaN and inf fail the test below)
-        low, high = (float(v) for v in torch.aminmax(data))
-        largest = max(-low, high) * scale if low == low and high == high else float("nan")
+        low, high = torch.aminmax(data)
+        low_value, high_value = float(low), float(high)
+        nan = low_value != low_value or high_value != high_value
+        largest = float("nan") if nan else max(-low_value, high_value) * scale
     if not largest < _LIMIT:
         too_big = ~(data.double().abs() * scale < _LIMIT)
         worst = data[too_big].reshape(-1)[0].item()
@@ -99,11 +102,9 @@ class FixedPrecisionTensor(torch.Tensor):
     def of(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> FixedPrecisionTensor:
         plain = encoded.as_subclass(torch.Tensor) if type(encoded) is not torch.Tensor else encoded
         fpt: Any = plain.as_subclass(FixedPrecisionTensor)
-        # In the instance dict: snapshot.view_of reads precision_fractional there for diagrams.
         # Instance attributes: snapshot.view_of finds precision_fractional in the instance dict.
-        fpt.base = int(base)
-        fpt.precision_fractional = int(precision)
-        fpt.encoded = plain  # the same numbers as a plain tensor (as_subclass would cost a dispatch)
+        # ``encoded`` is the same numbers as a plain tensor (as_subclass would cost a dispatch).
+        fpt.__dict__.update(base=int(base), precision_fractional=int(precision), encoded=plain)
         return fpt
 
     @classmethod

@@ -52,8 +52,8 @@ def tensor_share(
         holders,
         provider,
         precision,
-        lambda secret, share_ids: SharedTensor.make(
-            holders, share_ids, provider, precision, secret, shape, base
+        lambda secret, share_ids, holder_ids: SharedTensor.make(
+            holders, share_ids, provider, precision, secret, shape, base, holder_ids
         ),
     )
 

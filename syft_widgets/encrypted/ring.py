@@ -88,8 +88,12 @@ def split_additive(secret: torch.Tensor, parts: int) -> list[torch.Tensor]:
     >>> sum(shares[1:], shares[0])
     tensor([25])
     """
-    shares = [random_ring(secret.shape) for _ in range(parts - 1)]
-    last = secret if secret.dtype == torch.int64 else secret.to(torch.int64)
+    whole = secret if secret.dtype == torch.int64 else secret.to(torch.int64)
+    if parts == 2:  # the usual case (bob and alice): one random share, one subtraction
+        mask = random_ring(whole.shape)
+        return [mask, whole - mask]
+    shares = [random_ring(whole.shape) for _ in range(parts - 1)]
+    last = whole
     for share in shares:
         last = last - share
     return [*shares, last]

@@ -180,13 +180,7 @@ class _SharedMethods(SharedOperations):
         with ``.float_precision()``). The shared value cannot be used afterwards.
         """
         self._check_usable("get")
-        detail: dict[str, object] = {
-            "secret": self.secret_id,
-            "holders": self._holder_ids,
-            "precision": self.precision,
-            "shape": tuple(self.shape),
-        }
-        return reconstruct(self, detail)
+        return reconstruct(self)
 
     def _release(self) -> None:
         """Delete the shares now (as dropping the last reference would) and mark this value spent."""

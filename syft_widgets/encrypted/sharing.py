@@ -22,7 +22,7 @@ from ..world import WORLD
 from .errors import CryptoProviderError, FloatShareError, HoldersMismatchError, MixedSharedError
 from .fixed_precision import FixedPrecisionTensor, decode, encode
 from .messages import RunProtocol, SendShare, send
-from .party import STEPS, mark_share, store_share
+from .party import STEPS, mark_share
 from .protocol import open_step
 from .ring import split_additive
 
@@ -123,40 +123,52 @@ def share_here(
     holders: tuple[Any, ...],
     provider: Any,
     precision: int | None,
-    make: Callable[[int, tuple[int, ...]], Made],
+    make: Callable[[int, tuple[int, ...], tuple[str, ...]], Made],
 ) -> Made:
     """``me`` splits its own ``value`` and sends one share to each holder.
 
-    Returns ``make(secret id, share ids)``, called inside the share step, so that what it makes
-    (``me``'s pointers to the shares) is in the step's own picture.
+    Returns ``make(secret id, share ids, holder ids)``, called inside the share step, so that what
+    it makes (``me``'s pointers to the shares) is in the step's own picture.
     """
     me = WORLD.local_worker
     ints = _plain_ints(value, precision)
     secret = new_id()
-    holder_ids = tuple(str(h.id) for h in holders)
-    quiet = not WORLD.bus.active
-    detail: dict[str, object] = {}
-    if not quiet:  # what the step says, for diagrams; with the owner's own value for the privacy overlay
-        detail = {
-            "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
-            "crypto_provider": "" if provider is None else str(provider.id), "precision": precision,
-            "shape": tuple(ints.shape),
-            "value": preview(ints if precision is None else decode(ints, 10, precision)),
-        }  # fmt: skip
+    holder_ids = tuple([str(h.id) for h in holders])
+    provider_id = None if provider is None else str(provider.id)
+    parts = split_additive(ints, len(holders))
     share_ids: list[int] = []
+    if not WORLD.bus.active:  # nobody listens: no step and no message, each holder stores its share
+        with interrupts.Held():
+            try:
+                for i, holder in enumerate(holders):
+                    obj_id = new_id()  # unique in the process: no store holds it yet
+                    tag = ShareTag(secret, i, holder_ids, provider_id)
+                    holder.object_store.register(obj_id, mark_share(parts[i], tag, precision))
+                    share_ids.append(obj_id)
+            except BaseException:
+                _delete_sent(me, holders, share_ids)
+                raise
+            return make(secret, tuple(share_ids), holder_ids)
+    detail = {  # what the step says, for diagrams; with the owner's own value for the privacy overlay
+        "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
+        "crypto_provider": provider_id or "", "precision": precision, "shape": tuple(ints.shape),
+        "value": preview(ints if precision is None else decode(ints, 10, precision)),
+    }  # fmt: skip
     with interrupts.Held(), open_step("share", detail):
         try:
-            for i, (holder, part) in enumerate(zip(holders, split_additive(ints, len(holders)), strict=True)):
-                tag = _tag(secret, i, holder_ids, provider)
-                if quiet:  # nobody watches: no message to announce, the holder stores its share
-                    share_ids.append(store_share(holder, new_id(), part, tag, precision))
-                else:
-                    share_ids.append(send(me, SendShare(new_id(), part, tag, precision), holder))
+            for i, holder in enumerate(holders):
+                tag = ShareTag(secret, i, holder_ids, provider_id)
+                share_ids.append(send(me, SendShare(new_id(), parts[i], tag, precision), holder))
         except BaseException:
-            for holder, obj_id in zip(holders, share_ids, strict=False):  # all or nothing
-                me.send_msg(m.DeleteObject(obj_id), holder)  # type: ignore[union-attr]
+            _delete_sent(me, holders, share_ids)
             raise
-        return make(secret, tuple(share_ids))
+        return make(secret, tuple(share_ids), holder_ids)
+
+
+def _delete_sent(me: Any, holders: tuple[Any, ...], share_ids: list[int]) -> None:
+    """All or nothing: the shares already stored go again."""
+    for holder, obj_id in zip(holders, share_ids, strict=False):
+        me.send_msg(m.DeleteObject(obj_id), holder)
 
 
 def share_there(
@@ -266,7 +278,7 @@ STEPS.update(
 )
 
 
-def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
+def reconstruct(shared: Any) -> torch.Tensor:
     """Fetch every share of ``shared`` (each holder forgets its share) and add them up.
 
     Returns an int64 tensor, or a ``FixedPrecisionTensor`` for a fixed-point value. All or nothing:
@@ -277,6 +289,12 @@ def reconstruct(shared: Any, detail: dict[str, object]) -> torch.Tensor:
     total: torch.Tensor | None = None
     fetched: list[tuple[int, torch.Tensor]] = []
     precision: int | None = shared.precision
+    detail: dict[str, object] = {}
+    if WORLD.bus.active:  # what the step says, for diagrams (and the value me sees, below)
+        detail = {
+            "secret": shared.secret_id, "holders": shared._holder_ids, "precision": precision,
+            "shape": tuple(shared.shape),
+        }  # fmt: skip
     held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
     try:
         with open_step("reconstruct", detail):
