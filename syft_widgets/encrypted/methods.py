@@ -16,6 +16,7 @@ from .._ids import new_id
 from ..pointers import make_pointer
 from ..workers import BaseWorker
 from ..world import WORLD
+from . import seen as _seen  # noqa: F401  (the steps a fast loop's batch keeps for the privacy record)
 from .errors import MixedSharedError, PrecisionMismatchError
 from .fixed_precision import BASE, PRECISION, FixedPrecisionTensor, encode
 from .messages import RunProtocol, send

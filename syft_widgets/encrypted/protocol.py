@@ -23,9 +23,6 @@ __all__ = ["open_step", "run_program", "run_quietly"]
 
 Made = TypeVar("Made")
 
-# The steps of an encrypted program are what Parts 9 and 10 are about: a batch of grouped steps (a
-# fast loop) keeps their details, so the privacy record (seen.py) never depends on a loop's speed.
-WORLD.batch_keeps.update(("share", "reconstruct", "shared_op"))
 Stored = list[list[tuple[int, tuple[int, ...]]]]  # per output, each holder's (store id, shape)
 
 

@@ -5,8 +5,14 @@ sent it or sent back to it ("received"), and a secret it put back together with 
 ("revealed"). Shares, triples and masked openings are random-looking: they are counted, but they
 reveal nothing. The record is a fold over recorded steps (``events.Step``): :class:`SeenLedger`
 takes steps one by one (a live view feeds it the steps it records), and ``SEEN`` is one ledger
-that follows the world's steps from ``SEEN.start()`` on. A batch of grouped steps carries no
-events, so what happens inside one is not recorded.
+that follows the world's steps from ``SEEN.start()`` on.
+
+A fast loop's steps are grouped into "batch" steps that carry no events (``world.py``), so a batch
+keeps the details of the steps this record needs (``WORLD.batch_keeps``): the encrypted steps, whose
+details say everything, and the steps that hand a worker plain values (``PLAIN_TRANSFERS``), whose
+details say who received how many values from whom, but not the values: those entries show
+``UNRECORDED`` instead of a preview. A worker that saw values in a fast loop never reads "saw
+nothing".
 """
 
 from __future__ import annotations
@@ -20,9 +26,18 @@ from ..events import MessageSent, ObjectRemoved, ObjectStored, Step
 from ..snapshot import ObjectView
 from ..world import WORLD
 
-__all__ = ["KEEP", "SEEN", "SeenEntry", "SeenLedger", "WorkerSeen", "seen"]
+__all__ = ["KEEP", "PLAIN_TRANSFERS", "SEEN", "UNRECORDED", "SeenEntry", "SeenLedger", "WorkerSeen", "seen"]
 
 KEEP = 20  # entries kept per worker (the latest); clear_count counts them all
+
+# Steps that give a worker plain values (their details name the receiver, the sender and how many):
+# a tensor or a parameter sent by me (``kind`` "tensor" or "parameter"; "pointer" gives no value),
+# a model's parameters sent by me or moved from one worker to another (``count`` of them).
+PLAIN_TRANSFERS = frozenset({"send", "send_module", "move_module"})
+UNRECORDED = "…"  # the preview of a value that passed inside a batch: its value was not recorded
+
+# What a batch keeps for this record: the encrypted steps and the plain transfers.
+WORLD.batch_keeps.update(("share", "reconstruct", "shared_op", *PLAIN_TRANSFERS))
 
 How = Literal["own", "received", "revealed"]
 
@@ -105,8 +120,11 @@ class SeenLedger:
         elif step.op == "batch":  # a fast loop's grouped steps: the encrypted ones' details were kept
             kept = step.detail.get("kept", ())
             for op, detail in kept if isinstance(kept, tuple) else ():
-                self._values(op, detail)
-                self._counts_of(op, detail)
+                if op in PLAIN_TRANSFERS:
+                    self._transferred(op, detail)
+                else:
+                    self._values(op, detail)
+                    self._counts_of(op, detail)
         detail = step.detail
         events = step.events
         for i, event in enumerate(events):
@@ -148,6 +166,17 @@ class SeenLedger:
             masked = detail.get("masked", ())
             for worker, count in masked if isinstance(masked, tuple) else ():
                 self._worker(str(worker))[2] += count
+
+    def _transferred(self, op: str, detail: Mapping[str, object]) -> None:
+        """Plain values a step grouped in a batch gave a worker: who got how many, from whom."""
+        receiver = str(detail.get("destination", ""))
+        if op == "send":  # one tensor or parameter from me (a pointer sent carries no value)
+            count = 1 if detail.get("kind") in ("tensor", "parameter") else 0
+        else:  # a model's parameters, each one a value
+            count = _int(detail.get("count"))
+        source = str(detail.get("source", _me()))  # moved from a worker, or sent by me
+        for _ in range(count):
+            self._saw(receiver, SeenEntry("received", source, 0, (), "", UNRECORDED))
 
     def _message(self, step: Step, event: MessageSent, after: tuple) -> None:
         receiver = event.receiver

@@ -1,0 +1,98 @@
+"""The seen ledger inside a fast loop (issue 13): a worker that receives plain tensors saw them.
+
+Past a burst of quick steps the core groups steps into "batch" steps that carry no events, and a
+plain send then calls the worker directly with no message. The ledger must still record that the
+worker saw values in the clear: the privacy overlay must never say "saw nothing" because a loop
+was fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from syft_widgets import world as world_module
+from syft_widgets.encrypted.seen import SeenLedger, WorkerSeen
+from syft_widgets.events import Step
+from syft_widgets.world import WORLD
+from tests.conftest import Env
+
+LOOP = 200
+
+
+def _record(steps: list[Step], monkeypatch: pytest.MonkeyPatch, fast: bool, loop: Callable[[], Any]) -> dict:
+    """The ledger after ``loop``, its steps grouped into batches from the third on (``fast``) or never."""
+    WORLD.flush_steps()
+    steps.clear()
+    monkeypatch.setattr(world_module, "BURST_STEPS", 2 if fast else 10**9)
+    monkeypatch.setattr(world_module, "BURST_WINDOW", 60.0)
+    monkeypatch.setattr(world_module, "BATCH_SECONDS", 60.0)
+    monkeypatch.setattr(WORLD, "_window_start", float("-inf"))
+    loop()
+    WORLD.flush_steps()
+    assert any(s.op == "batch" for s in steps) == fast
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+    return ledger.as_dict()
+
+
+def _sources(seen: WorkerSeen) -> list[tuple[str, str]]:
+    return [(e.how, e.source) for e in seen.clear]
+
+
+def test_a_worker_that_receives_plain_tensors_in_a_fast_loop_saw_them(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def loop() -> None:
+        for i in range(LOOP):
+            torch.tensor([i, i + 1]).send(env.bob)  # the pointer is dropped: bob forgets the copy
+
+    fast = _record(steps, monkeypatch, True, loop)
+    slow = _record(steps, monkeypatch, False, loop)
+    for record in (fast, slow):
+        bob = record["bob"]
+        assert not bob.saw_nothing
+        assert bob.clear_count == LOOP
+        assert _sources(bob) == [("received", "me")] * len(bob.clear)
+        assert record["alice"].saw_nothing and record["alice"].shares == 0
+    assert slow["bob"].clear[-1].preview == f"[{LOOP - 1}, {LOOP}]"  # the values, when steps are recorded
+
+
+def test_a_worker_that_receives_a_model_in_a_fast_loop_saw_its_parameters(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = nn.Linear(2, 1)
+
+    def loop() -> None:
+        for _ in range(20):
+            model.send(env.bob)
+            model.move(env.alice)  # alice gets every parameter in the clear from bob
+            model.get()
+
+    fast = _record(steps, monkeypatch, True, loop)
+    slow = _record(steps, monkeypatch, False, loop)
+    for worker, source in (("bob", "me"), ("alice", "bob")):
+        assert fast[worker].clear_count == slow[worker].clear_count == 2 * 20  # weight and bias each time
+        assert (
+            _sources(fast[worker])
+            == _sources(slow[worker])
+            == [("received", source)] * len(fast[worker].clear)
+        )
+
+
+def test_shares_sent_in_a_fast_loop_are_still_no_plain_values(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def loop() -> None:
+        for i in range(50):
+            torch.tensor([i]).share(env.bob, env.alice, crypto_provider=env.secure_worker).get()
+
+    fast = _record(steps, monkeypatch, True, loop)
+    for worker in ("bob", "alice", "secure_worker"):
+        assert fast[worker].saw_nothing
+    assert fast["bob"].shares == fast["alice"].shares == 50
