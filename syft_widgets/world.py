@@ -120,6 +120,17 @@ class World(Registry):
             return StepBlock(self, op, detail, always)
         return self._quiet_step  # nobody listens: one shared block, nothing to remember per step
 
+    def count_step(self, op: StepOp) -> None:
+        """Count a step that already ran directly in a fast loop's batch and could not fail.
+
+        A dropped pointer's delete is one per pointer operation: this spares it a ``with`` block.
+        Inside another step it is part of that step, as it would be with :meth:`step`.
+        """
+        if self._opened_by_torch:
+            self._close_abandoned()
+        if not self._depth and self._batch is not None:
+            self._count_in_batch(op, _NO_DETAIL)
+
     def _open_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
         """Open a step (``step`` and torch's hooks do); nested calls join the open one.
 
@@ -157,7 +168,7 @@ class World(Registry):
             error = cause if isinstance(cause, StepError) else StepError.of(cause)
         if self._batch is not None:
             if error is None:
-                self._count_in_batch()
+                self._count_in_batch(self._step_op, self._step_detail)
                 return
             self.flush_steps()  # a failure is told on its own, after the operations before it
             self._emit(events=(), error=error)
@@ -215,14 +226,19 @@ class World(Registry):
                 self._close_step()
 
     def flush_steps(self) -> None:
-        """Close a batch of grouped steps now (emitting it) and record one step per operation again."""
+        """Close a batch of grouped steps now (emitting it) and record one step per operation again.
+
+        The live view calls this when a cell ends: the next cell's loop is a new burst, whose first
+        steps are recorded one by one however quickly the cells follow each other.
+        """
         if self._opened_by_torch:
             self._close_abandoned()
-        if self._batch is not None and self._depth == 0:
-            self._emit_batch()
-            self._batch = None
+        if self._depth == 0:
             self._window_count = 0
-            self._refresh_recording()
+            if self._batch is not None:
+                self._emit_batch()
+                self._batch = None
+                self._refresh_recording()
 
     def _watch_for_bursts(self) -> None:
         now = time.monotonic()
@@ -234,10 +250,10 @@ class World(Registry):
             self._batch, self._batch_start = {}, now
             self._refresh_recording()
 
-    def _count_in_batch(self) -> None:
+    def _count_in_batch(self, op: str, detail: Mapping[str, object]) -> None:
         # Run once per operation of a fast loop while a view is open, so written for speed:
         # batch_key inlined and a plain dict (a Counter's += takes three times as long).
-        op, detail, batch = self._step_op, self._step_detail, self._batch
+        batch = self._batch
         assert batch is not None
         what = _COUNTED_BY.get(op)
         key = f"{op}:{detail.get(what, '?')}" if what else op
@@ -268,25 +284,49 @@ class World(Registry):
         self.recording = self.bus.active and self._batch is None
         if self.bus.wants_steps != self._steps_watched:
             self._steps_watched = self.bus.wants_steps
+            self._window_count = 0  # a burst is counted among the steps someone watches
             for watcher in self.step_watchers:
                 watcher(self._steps_watched)
 
 
 class StepBlock:
-    """The ``with`` block of one step. A class, not a generator: one is made per pointer operation."""
+    """The ``with`` block of one step. A class, not a generator: one is made per pointer operation.
 
-    __slots__ = ("always", "detail", "op", "world")
+    Inside a fast loop's batch (see ``World._count_in_batch``) an outermost step is only counted:
+    such a block skips the general ``_open_step``/``_close_step`` and counts itself, since it runs
+    twice per pointer operation. Whether it is such a step is decided on entering, not when the
+    block is made: a pointer's ``__del__`` may close the batch in between.
+    """
+
+    __slots__ = ("always", "counted", "detail", "op", "world")
 
     def __init__(self, world: World, op: StepOp, detail: Mapping[str, object], always: bool) -> None:
         self.world, self.op, self.detail, self.always = world, op, detail, always
+        self.counted = False
 
     def __enter__(self) -> None:
-        self.world._open_step(self.op, self.detail)
+        world = self.world
+        outermost = not world._depth and not world._opened_by_torch
+        if outermost and world._batch is not None and self.op != INTERNAL:
+            world._depth = 1
+            world._failure = None
+            self.counted = True
+        else:
+            world._open_step(self.op, self.detail)
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        world = self.world
+        if self.counted:
+            if exc is None and world._depth == 1 and world._batch is not None:
+                world._depth = 0
+                world._failure = None  # an exception caught inside the step did not fail it
+                world._count_in_batch(self.op, self.detail)
+                return
+            # It failed, or the batch ended meanwhile: the general close tells it as a step.
+            world._step_op, world._step_detail = self.op, self.detail
         if exc is not None:
-            self.world.step_failed(exc)  # the exception goes on to the learner
-        self.world._close_step(self.always)
+            world.step_failed(exc)  # the exception goes on to the learner
+        world._close_step(self.always)
 
 
 class QuietStepBlock:

@@ -45,6 +45,8 @@ def _loop(bob: Any, alice: Any, james: Any) -> None:
         y = (x + x) * 2  # two commands; the intermediate result is dropped (gc)
         y.requires_grad = False  # a command of its own: "set requires_grad"
         y.get()  # get
+        chain = torch.ones(2).send(bob).send(alice)  # a pointer to a pointer
+        chain + chain  # the result (a chain too) is dropped: one gc, however many hops it deletes
         model.send(bob)  # send_module
         opt.zero_grad()
         loss = ((model(data) - target) ** 2).sum()

@@ -319,6 +319,22 @@ def test_a_fast_loops_batch_line_names_every_operation_in_both_languages(steps, 
     assert count == sum(ops.values()) and f"ran {count:,} operations" in en
 
 
+def test_each_cells_loop_records_its_own_first_steps_one_by_one(env, steps, monkeypatch) -> None:
+    # Run-all: cells follow each other within the burst window. A cell's end (the live view's
+    # flush) starts the count again, so the second cell's loop is not batched from its first step.
+    fast_loops_are_batched(monkeypatch)
+    x = torch.ones(2).send(env.bob)
+    for _ in range(12):  # 24 steps: one step per operation so far
+        y = x + x
+    WORLD.flush_steps()  # the first cell ends
+    steps.clear()
+    for _ in range(12):
+        y = x + x
+    WORLD.flush_steps()
+    assert [s.op for s in steps] == ["command", "gc"] * 12, [s.op for s in steps]
+    del y
+
+
 def test_narration_counts_are_in_bengali_digits_and_ids_stay_ascii(env, steps) -> None:
     model = nn.Linear(2, 12)
     steps.clear()

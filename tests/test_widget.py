@@ -20,7 +20,7 @@ from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
 from syft_widgets.widgets import LiveView, StepHistory, UnsupportedLanguageError, _hub, live, show
 from syft_widgets.widgets._drawing import filter_step, pointer_names
-from syft_widgets.widgets._throttle import Throttle
+from syft_widgets.widgets._throttle import Throttle, TrailingCall
 from tests.dot_reader import parse_dot
 from tests.helpers import RecordingComm
 
@@ -358,6 +358,41 @@ def test_throttle_waits_for_the_rest_of_the_interval() -> None:
     assert t.wait_time() == 0.125
     clock.t += 0.125
     assert t.wait_time() == 0.0
+
+
+def test_a_trailing_call_runs_once_per_schedule_on_one_thread_for_every_burst() -> None:
+    ran: list[str] = []
+    done = threading.Event()
+
+    def action() -> None:
+        ran.append(threading.current_thread().name)
+        done.set()
+
+    call = TrailingCall(action, name="trailing-test")
+    try:
+        for _burst in range(2):
+            done.clear()
+            call.schedule(0.02)
+            call.schedule(0.0)  # already pending: the first deadline holds, and it runs once
+            assert call.pending
+            assert done.wait(5)
+            assert not call.pending
+        time.sleep(0.05)
+        assert ran == ["trailing-test", "trailing-test"]
+        threads = [t for t in threading.enumerate() if t.name == "trailing-test"]
+        assert len(threads) == 1  # the second burst woke the same thread: no thread per burst
+        call.schedule(0.05)
+        call.cancel()  # a push that drew everything first makes the trailing one unneeded
+        time.sleep(0.15)
+        assert len(ran) == 2
+    finally:
+        call.stop()
+    threads[0].join(5)
+    assert not threads[0].is_alive()  # the last view closed: the thread ends
+    done.clear()
+    call.schedule(0.0)  # and a new view's first burst starts a new one
+    assert done.wait(5) and len(ran) == 3
+    call.stop()
 
 
 def test_steps_from_another_thread_do_not_break_the_view(world: FakeWorld, view: LiveView) -> None:

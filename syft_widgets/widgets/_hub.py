@@ -20,8 +20,13 @@ from ..pointers import PointerTensor
 from ..snapshot import WorldSnapshot
 from ._drawing import pointer_names
 from ._outcache import without_cache_only_pointers
-from ._throttle import Throttle
+from ._throttle import Throttle, TrailingCall
 from .history import DEFAULT_CAPACITY, StepHistory
+
+try:
+    from IPython import get_ipython as _get_ipython
+except ImportError:  # plain Python: no cells, no variable names
+    _get_ipython = None
 
 __all__ = ["LiveHub", "View", "World", "hub_for", "on_cell_end", "pointer_collections"]
 
@@ -60,7 +65,7 @@ class LiveHub:
         self.dirty = False
         self.pushes = 0
         self._unsubscribe: Any = None
-        self._timer: threading.Timer | None = None
+        self._trailing = TrailingCall(self._trailing_push, name="syft-widgets-trailing-push")
         self._last_names: dict[int, str] | None = None
         self._last_collections: tuple[PointerCollection, ...] = ()
         # Pushes come from the learner's thread and from the trailing timer; never both at once.
@@ -84,7 +89,7 @@ class LiveHub:
                 if self._unsubscribe is not None:
                     self._unsubscribe()
                     self._unsubscribe = None
-                self._cancel_timer()
+                self._trailing.stop()
 
     def on_step(self, step: Step) -> None:
         """Record ``step``; draw now if the throttle allows, else soon after."""
@@ -96,10 +101,8 @@ class LiveHub:
             wait = self.throttle.wait_time()
             if wait == 0.0:
                 self.push(names=self._names())
-            elif self._timer is None:
-                self._timer = threading.Timer(wait, self._trailing_push)
-                self._timer.daemon = True
-                self._timer.start()
+            else:
+                self._trailing.schedule(wait)
 
     def _learners_view(self, step: Step) -> Step:
         # Decided now, while the cell runs: later the cell's own references to its pointers are gone.
@@ -127,7 +130,7 @@ class LiveHub:
     def push(self, names: dict[int, str] | None = None) -> None:
         """Redraw every open view from the history, each as one batched update."""
         with self.lock:
-            self._cancel_timer()
+            self._trailing.cancel()
             names = self._names() if names is None else names
             self._last_names = names
             self._last_collections = self._collections()
@@ -148,17 +151,15 @@ class LiveHub:
         return self._last_collections
 
     def _trailing_push(self) -> None:
-        # This runs on a timer thread: it only draws what is recorded. Closing the core's batch of
-        # grouped steps is left to the learner's thread (cell end), since the core is not thread-safe.
+        # This runs on the trailing thread: it only draws what is recorded. Closing the core's batch
+        # of grouped steps is left to the learner's thread (cell end), since the core is not thread-safe.
         with self.lock:
-            self._timer = None
             if self.dirty and self.views:
-                self.push()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+                try:
+                    self.push()
+                except Exception as exc:  # shown in the views, as at a cell's end; the thread lives on
+                    for view in tuple(self.views):
+                        view.show_error(exc)
 
     @staticmethod
     def _names() -> dict[int, str]:
@@ -269,11 +270,8 @@ def on_cell_end(*_args: object) -> None:
 
 
 def _ipython() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
+    # Looked up once: an import statement here ran IPython's module __getattr__ on every step.
+    return None if _get_ipython is None else _get_ipython()
 
 
 def _hook_cell_end() -> None:
