@@ -9,7 +9,8 @@ for ``> < == max`` (:mod:`.comparison`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
@@ -28,7 +29,7 @@ from .fixed_precision import BASE, PRECISION, FixedPrecisionTensor, encode, enco
 if TYPE_CHECKING:
     from .shared_tensor import SharedTensor
 
-__all__ = ["MaxResult", "SharedOperations"]
+__all__ = ["MaxResult", "RunProgram", "SharedOperations"]
 
 _ZERO = torch.zeros((), dtype=torch.int64)
 
@@ -38,24 +39,16 @@ def _is_shared(value: object) -> bool:
     return getattr(type(value), "is_additively_shared", False)
 
 
-class SharedOperations:
-    """The operations of a shared value (a base class of ``SharedTensor``)."""
+class RunProgram(Protocol):
+    """How an operation runs on the holders: ``SharedTensor._run`` (:mod:`.shared_tensor`).
 
-    is_additively_shared = True  # (not is_shared: torch.Tensor has that, for shared memory)
-    holders: tuple[Any, ...]
-    crypto_provider: Any
-    precision: int | None
-    base: int
-    shape: Any
-    _holder_ids: tuple[str, ...]
+    Runs ``program`` on every holder with this value's (and ``others``') shares, with
+    ``public_args``, after the crypto provider dealt ``plan`` (empty for a local operation); returns
+    one new shared value per entry of ``outputs`` (each entry its fixed-point precision). ``func``
+    and ``protocol`` name the operation for diagrams; ``public``: a public number took part.
+    """
 
-    def _check_usable(self, action: str) -> None:
-        raise NotImplementedError  # SharedTensor's
-
-    def numel(self) -> int:
-        raise NotImplementedError  # SharedTensor's
-
-    def _run(
+    def __call__(
         self,
         func: str,
         program: str,
@@ -66,8 +59,27 @@ class SharedOperations:
         protocol: str,
         provider: Any = None,
         public: bool = False,
-    ) -> list[SharedTensor]:
-        raise NotImplementedError  # SharedTensor's
+    ) -> list[SharedTensor]: ...
+
+
+class SharedOperations:
+    """The operations of a shared value (a base class of ``SharedTensor``).
+
+    What they need of the value itself is declared here and provided by ``SharedTensor``: its
+    fields, ``numel``, ``_check_usable`` (refuses a value already brought back with ``.get()``) and
+    ``_run`` (a :class:`RunProgram`).
+    """
+
+    is_additively_shared = True  # (not is_shared: torch.Tensor has that, for shared memory)
+    holders: tuple[Any, ...]
+    crypto_provider: Any
+    precision: int | None
+    base: int
+    shape: Any
+    _holder_ids: tuple[str, ...]
+    numel: Callable[[], int]
+    _check_usable: Callable[[str], None]
+    _run: RunProgram
 
     # --- fixed precision -----------------------------------------------------------------------
     def fix_precision(

@@ -34,6 +34,7 @@ __all__ = [
     "Output",
     "Party",
     "Program",
+    "ProgramCall",
     "crypto_store",
     "mark_share",
     "store_share",
@@ -56,6 +57,26 @@ class Output(NamedTuple):
     return_id: int
     secret: int
     precision: int | None
+
+
+class ProgramCall(NamedTuple):
+    """What ``me`` asks one holder to run: the argument of RunProtocol "local" and "start".
+
+    Ids, names and public numbers only (a tuple, so a check that walks a message's arguments for
+    tensors walks this too).
+    """
+
+    program: str  # a name in PROGRAMS
+    refs: tuple  # this holder's input shares: ObjectRefs into its store
+    public: tuple  # the program's public arguments
+    holder_index: int  # this holder's place among the holders
+    holders: tuple[str, ...]  # every holder's id, in order
+    outputs: tuple[Output, ...]  # where each result share goes
+    crypto_provider: str | None
+
+    def tag(self, secret: int) -> ShareTag:
+        """The mark of this holder's share of the result ``secret``."""
+        return ShareTag(secret, self.holder_index, self.holders, self.crypto_provider)
 
 
 class Party:
@@ -86,12 +107,11 @@ class _Run:
     """A protocol run's state on one worker (in its crypto_store, under the run's key)."""
 
     party: Party = field(default_factory=lambda: Party(0, ()))  # filled in by _start
+    call: ProgramCall | None = None  # what me asked (set by _start)
     program: Program | None = None
     pending: Opening | None = None
     round: int = 0
     inbox: dict[int, list[tuple[torch.Tensor, ...]]] = field(default_factory=dict)
-    outputs: tuple[Output, ...] = ()
-    crypto_provider: str | None = None
 
 
 # Per-party programs by name, and the crypto provider's material makers by kind (filled by beaver.py
@@ -173,22 +193,11 @@ def _deal(worker: Any, sender: Hashable, key: int, plan: tuple, holders: tuple[s
         send(worker, SendCrypto(key, what, tuple(material)), WORLD.worker(holder))
 
 
-def _local(
-    worker: Any,
-    sender: Hashable,
-    key: int,
-    program: str,
-    refs: tuple,
-    public: tuple,
-    index: int,
-    holders: tuple[str, ...],
-    outputs: tuple[Output, ...],
-    crypto_provider: str | None,
-) -> tuple:
+def _local(worker: Any, sender: Hashable, key: int, call: ProgramCall) -> tuple:
     """Run a local program (no openings, no material) on this holder's shares; store the results."""
-    inputs = worker._resolve(refs)
-    results = run_local(program, Party(index, holders), inputs, public)
-    return _store_results(worker, results, outputs, index, holders, crypto_provider)
+    inputs = worker._resolve(call.refs)
+    results = run_local(call.program, Party(call.holder_index, call.holders), inputs, call.public)
+    return _store_results(worker, results, call)
 
 
 def run_local(program: str, party: Party, inputs: Any, public: tuple) -> tuple[torch.Tensor, ...]:
@@ -203,24 +212,13 @@ def run_local(program: str, party: Party, inputs: Any, public: tuple) -> tuple[t
     return results
 
 
-def _start(
-    worker: Any,
-    sender: Hashable,
-    key: int,
-    program: str,
-    refs: tuple,
-    public: tuple,
-    index: int,
-    holders: tuple[str, ...],
-    outputs: tuple[Output, ...],
-    crypto_provider: str | None,
-) -> Any:
+def _start(worker: Any, sender: Hashable, key: int, call: ProgramCall) -> Any:
     """Start an interactive program: it runs until its first opening (or to its end)."""
     run = _run(worker, key)
-    run.party.index, run.party.holders = index, holders
-    run.outputs, run.crypto_provider = outputs, crypto_provider
-    inputs = worker._resolve(refs)
-    started = PROGRAMS[program](run.party, *inputs, *public)
+    run.party.index, run.party.holders = call.holder_index, call.holders
+    run.call = call
+    inputs = worker._resolve(call.refs)
+    started = PROGRAMS[call.program](run.party, *inputs, *call.public)
     if isinstance(started, tuple):  # no opening after all: the result is ready
         return _finish(worker, key, run, started)
     run.program = started
@@ -259,23 +257,17 @@ def _advance(worker: Any, key: int, run: _Run, revealed: tuple[torch.Tensor, ...
 
 def _finish(worker: Any, key: int, run: _Run, results: tuple[torch.Tensor, ...]) -> tuple:
     crypto_store(worker).pop(key, None)  # the run's material and openings are gone with it
-    party = run.party
-    return _store_results(worker, results, run.outputs, party.index, party.holders, run.crypto_provider)
+    assert run.call is not None
+    return _store_results(worker, results, run.call)
 
 
 def _store_results(
-    worker: Any,
-    results: tuple[torch.Tensor, ...],
-    outputs: tuple[Output, ...],
-    index: int,
-    holders: tuple[str, ...],
-    crypto_provider: str | None,
+    worker: Any, results: tuple[torch.Tensor, ...], call: ProgramCall
 ) -> tuple[tuple[int, tuple[int, ...]], ...]:
     """Store each result share, marked; the reply is (store id, shape) per result."""
     replies = []
-    for result, (return_id, secret, precision) in zip(results, outputs, strict=True):
-        tag = ShareTag(secret, index, holders, crypto_provider)
-        obj_id = worker._store(return_id, mark_share(result, tag, precision), adopt_id=False)
+    for result, (return_id, secret, precision) in zip(results, call.outputs, strict=True):
+        obj_id = worker._store(return_id, mark_share(result, call.tag(secret), precision), adopt_id=False)
         replies.append((obj_id, tuple(result.shape)))
     return tuple(replies)
 

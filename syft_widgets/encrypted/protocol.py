@@ -17,7 +17,7 @@ from .._ids import new_id
 from ..snapshot import ShareTag
 from ..world import WORLD, StepBlock
 from .messages import CRYPTO_TALLIES, RunProtocol, send
-from .party import PENDING, PROGRAMS, Output, Party, mark_share, run_local
+from .party import PENDING, PROGRAMS, Output, Party, ProgramCall, mark_share, run_local
 
 __all__ = ["open_step", "run_program", "run_quietly"]
 
@@ -69,8 +69,8 @@ def run_program(
             if plan:
                 send(me, RunProtocol("deal", key, (tuple(plan), holder_ids), "deal"), crypto_provider)
             for i, h in enumerate(holders):
-                args = (program, refs[i], public, i, holder_ids, results, provider_id)
-                replies[i] = send(me, RunProtocol(step, key, args, op), h)
+                call = ProgramCall(program, refs[i], public, i, holder_ids, results, provider_id)
+                replies[i] = send(me, RunProtocol(step, key, (call,), op), h)
             while PENDING in replies:
                 for i, h in enumerate(holders):
                     replies[i] = send(me, RunProtocol("resume", key, (), "resume"), h)
