@@ -63,7 +63,7 @@ def tensor_fix_precision(
     self: torch.Tensor, base: int = BASE, precision_fractional: int = PRECISION, **_: Any
 ) -> Any:
     """Fixed-point encoding (base 10, 3 fractional digits, truncated toward zero, as PySyft 0.2)."""
-    if isinstance(self, FixedPrecisionTensor):
+    if type(self) is FixedPrecisionTensor:  # (isinstance on a tensor costs a metaclass check)
         raise PrecisionMismatchError("This tensor is already fixed-point; use it as it is.")
     if getattr(self, "is_pointer", False):
         return _remote(self, "fix_precision", (base, precision_fractional))
