@@ -178,6 +178,17 @@ def test_remote_get_pulls_the_data_one_hop_closer(env) -> None:
     assert p.get().tolist() == [1, 2]
 
 
+def test_remote_get_on_a_chain_that_comes_back_keeps_the_data_and_no_pointer_to_itself(env) -> None:
+    p = torch.tensor([1, 2]).send(env.bob).send(env.alice).send(env.bob)  # me → bob → alice → bob
+    p.remote_get()
+    # bob fetched alice's pointer, which pointed back into bob's own store: bob now holds the data
+    # under the key the learner's pointer names, and no pointer to itself.
+    assert env.alice._objects == {} and list(env.bob._objects) == [p.id_at_location]
+    assert torch.equal(env.bob._objects[p.id_at_location], torch.tensor([1, 2]))
+    assert p.get().tolist() == [1, 2]
+    assert env.bob._objects == {}
+
+
 def test_iterating_a_pointer_gives_pointers_to_its_rows(env) -> None:
     a = torch.tensor([[1, 2], [3, 4]]).send(env.bob)
     assert [row.get().tolist() for row in a] == [[1, 2], [3, 4]]
