@@ -102,8 +102,7 @@ class PointerMachine(RuleBasedStateMachine):
     def move(self, index: int, worker: str) -> None:
         handle = self.handle(index)
         if worker == handle.path[0]:
-            # Already there: nothing moves, also for a worker holding a pointer to itself (which
-            # remote_get on a chain bob -> alice -> bob leaves behind).
+            # Already there: nothing moves.
             assert handle.pointer.move(self.workers[worker]) is handle.pointer
             return
         if len(handle.path) > 1 and worker == handle.path[1]:
@@ -123,6 +122,8 @@ class PointerMachine(RuleBasedStateMachine):
             return
         handle.pointer.remote_get()
         del handle.path[1]
+        if len(handle.path) > 1 and handle.path[1] == handle.path[0]:
+            del handle.path[1]  # a chain that came back (bob -> alice -> bob): bob keeps the data itself
 
     @precondition(lambda self: self.ref.handles)
     @rule(a=st.integers(0, 50), b=st.integers(0, 50))
