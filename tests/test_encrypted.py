@@ -188,6 +188,53 @@ def test_shares_do_not_come_from_torchs_random_generator(part9: Part9) -> None:
     assert torch.equal(torch.rand(3), after_sharing)  # and sharing draws nothing from torch's stream
 
 
+@pytest.mark.parametrize(("holders", "drawn"), [(2, 1), (3, 2)], ids=["bob and alice", "three holders"])
+def test_sharing_draws_one_random_share_fewer_than_there_are_holders(
+    part9: Part9, monkeypatch: pytest.MonkeyPatch, holders: int, drawn: int
+) -> None:
+    from syft_widgets.encrypted import ring
+
+    calls: list[tuple[int, ...]] = []
+    random_ring = ring.random_ring
+
+    def counted(shape: Any) -> torch.Tensor:
+        calls.append(tuple(shape))
+        return random_ring(shape)
+
+    monkeypatch.setattr(ring, "random_ring", counted)
+    workers = (part9.bob, part9.alice, part9.bill)[:holders]
+    x = torch.tensor([0.5, -1.25, 3.0]).fix_precision().share(*workers)
+    assert calls == [(3,)] * drawn  # the last share is the secret minus the others: no randomness needed
+    assert x.get().float_precision().tolist() == [0.5, -1.25, 3.0]
+
+
+def test_the_key_stream_never_repeats_after_a_fork_or_a_new_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from syft_widgets.encrypted import ring
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child draws right after the fork, as the parent does below
+        os.write(write, bytes(ring._STREAM.read(64)))
+        os._exit(0)
+    os.waitpid(child, 0)
+    in_child = os.read(read, 64)
+    os.close(read)
+    os.close(write)
+    assert len(in_child) == 64 and in_child != bytes(ring._STREAM.read(64))
+    # After _REKEY_BYTES bytes of one key the stream starts again under a fresh key from the OS.
+    monkeypatch.setattr(ring, "_REKEY_BYTES", 96)
+    ring._STREAM.rekey()
+    keys = []
+    urandom = os.urandom
+    monkeypatch.setattr(os, "urandom", lambda n: keys.append(n) or urandom(n))
+    blocks = [bytes(ring._STREAM.read(64)) for _ in range(3)]
+    assert keys == [32, 16, 32, 16]  # rekeyed before the 2nd and 3rd read (each would pass 96 bytes)
+    assert len(set(blocks)) == 3
+    ring._STREAM.rekey()  # a fresh key for the tests after this one (_REKEY_BYTES goes back with monkeypatch)
+
+
 def test_booleans_are_shared_as_int64(part9: Part9) -> None:
     x = torch.tensor([True, False]).share(part9.bob, part9.alice)
     assert torch.equal(x.get(), torch.tensor([1, 0]))
