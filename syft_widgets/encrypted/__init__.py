@@ -5,7 +5,7 @@ uniformly random, so it says nothing. Linear operations run share by share; mult
 Beaver triples that the crypto provider deals; comparison uses a mask and bit-wise comparison the
 crypto provider also deals (see ``docs/encrypted.md``). Modules, bottom up:
 
-- :mod:`.ring` random ring elements (from the OS), additive and XOR splitting
+- :mod:`.ring` random ring elements (a ChaCha20 key stream keyed by the OS), additive and XOR splitting
 - :mod:`.fixed_precision` the fixed-point encoding (``fix_precision`` / ``float_precision``)
 - :mod:`.messages` the three messages of the protocols
 - :mod:`.party` what a share holder and the crypto provider do when those messages arrive
