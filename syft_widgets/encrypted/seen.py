@@ -170,6 +170,8 @@ class SeenLedger:
     def _transferred(self, op: str, detail: Mapping[str, object]) -> None:
         """Plain values a step grouped in a batch gave a worker: who got how many, from whom."""
         receiver = str(detail.get("destination", ""))
+        if not receiver:  # a step counted without its detail: nothing to say who got what
+            return
         if op == "send":  # one tensor or parameter from me (a pointer sent carries no value)
             count = 1 if detail.get("kind") in ("tensor", "parameter") else 0
         else:  # a model's parameters, each one a value
