@@ -309,7 +309,7 @@ class _Drawing:
             label = join_lines([label, _("Ray · node {node}").format(node=safe_text(w.placement))])
         with self.graph.subgraph(name=c.name) as sub:
             sub.attr(id=c.dom_id, label=label, **attrs)
-            sub.node(c.anchor, id=c.anchor, **style.ANCHOR)
+            write_node(sub, c.anchor, {"id": c.anchor, **style.ANCHOR})
             drawn: set[str] = set()
             for obj in c.fold.shown:
                 node = c.node_of[obj.id]
@@ -369,14 +369,13 @@ class _Drawing:
         label = collection_label(c.name, c.kind, c.length, plan.pointers, self.lang)
         tip = self._("click to show all") if plan.folded else self._("click to show fewer")
         classes = "collection sw-expandable" + ("" if plan.folded else " sw-expanded")
-        sub.node(
-            node,
-            label=label,
-            id=self._expand_id(c.key),
-            tooltip=safe_text(tip),
+        attrs = {
+            "id": self._expand_id(c.key),
+            "tooltip": safe_text(tip),
             **style.COLLECTION,
-            **{"class": classes},
-        )
+            "class": classes,
+        }
+        write_node(sub, node, {"label": label, **attrs})
 
     def _draw_bundles(self) -> None:
         # One arrow per worker a folded collection points into, labelled with how many pointers.
@@ -394,7 +393,7 @@ class _Drawing:
                 target = self.clusters.get(worker_id)
                 if target is not None:
                     attrs["lhead"] = target.name
-                self.graph.edge(node, self._worker_anchor(worker_id), **attrs)
+                write_edge(self.graph, node, self._worker_anchor(worker_id), attrs)
 
     def _expand_id(self, key: str) -> str:
         """The SVG id the front end finds an expandable node by: ``<id_prefix>expand:<key>``."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.core import Locale
@@ -64,6 +64,7 @@ def _digit_table(lang: str) -> dict[int, int]:
     return str.maketrans("0123456789", digits)
 
 
+@lru_cache(maxsize=4096, typed=True)  # a picture writes the same counts again and again
 def format_number(value: int | float, lang: str) -> str:
     """``value`` written the way ``lang`` writes numbers: CLDR grouping, the locale's own digits.
 
