@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import comm
 import graphviz
 import pytest
+import torch
 
+import syft_widgets as sy
+from syft_widgets import world
 from syft_widgets.diagram.words import translator
 from syft_widgets.events import EventBus, MessageSent, ObjectStored, Step
 from syft_widgets.snapshot import ObjectView, WorkerView, WorldSnapshot
@@ -168,3 +173,148 @@ def test_the_static_fallback_of_a_tall_world_fits_a_screen() -> None:
     assert view_box[3] * 4 / 3 > 2 * height, "the whole column is still inside, only smaller"
     assert abs(width / height - view_box[2] / view_box[3]) < 0.05, "the shape is kept"
     assert 'id="syftstestcomm_cluster_w29"' in svg
+
+
+# ---- a long lesson's saved page, replayed by js/src/replay.js under Node -------------------------------
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run js/src/replay.js")
+REPLAY_JS = Path(__file__).resolve().parent.parent / "js" / "src" / "replay.js"
+
+# The saved page's own model (js/src/replay.js), fed the replay the page carries: each entry of the
+# actions sets traits as the page's controls do, then the picture the page would draw is printed.
+REPLAY_IN_NODE = """
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const [replayJs, pagePath, actionsPath] = process.argv.slice(2);
+const { replayModel } = await import(pathToFileURL(replayJs).href);
+const page = readFileSync(pagePath, "utf8");
+const json = page.match(/<script type="application\\/json" id="syft-replay">([\\s\\S]*?)<\\/script>/)[1];
+const model = replayModel(JSON.parse(json));
+const drawn = [];
+for (const changes of JSON.parse(readFileSync(actionsPath, "utf8"))) {
+  for (const [name, value] of Object.entries(changes)) model.set(name, value);
+  model.save_changes();
+  drawn.push({ dot: model.get("dot"), dot_step: model.get("dot_step"), expanded: model.get("expanded") });
+}
+console.log(JSON.stringify(drawn));
+"""
+
+
+def replayed_in_node(page: Path, actions: list[dict[str, Any]], tmp_path: Path) -> list[dict[str, Any]]:
+    """What the saved ``page`` draws after each of ``actions`` (trait changes, as its controls make)."""
+    script, actions_file = tmp_path / "replay_in_node.mjs", tmp_path / "actions.json"
+    script.write_text(REPLAY_IN_NODE, encoding="utf-8")
+    actions_file.write_text(json.dumps(actions), encoding="utf-8")
+    node = shutil.which("node")
+    assert node is not None
+    done = subprocess.run(
+        [node, str(script), str(REPLAY_JS), str(page), str(actions_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+LESSON_ROUND = """
+ptrs.append(torch.arange(i, i + 4.0).send(workers[i % 3]))
+if i % 5 == 4:
+    ptrs[-2] = ptrs[-2].move(workers[(i + 1) % 3])
+if i % 7 == 6:
+    ptrs.pop(0).get()
+i += 1
+"""
+
+
+@pytest.fixture
+def long_lesson(env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveView]:
+    """A Bengali view over a lesson run cell by cell in IPython, one step per operation: sends, moves and
+    gets over three workers with every pointer kept in a list ``ptrs`` (stores and ``ptrs`` fold), then a
+    secret shared, added and revealed (the privacy overlay's notes change)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(world, "BURST_STEPS", 10**9)
+    shell = InteractiveShell.instance()
+    try:
+        workers = [env.bob, env.alice, env.secure_worker]
+        shell.user_ns.update(torch=torch, sy=sy, workers=workers, bob=env.bob, alice=env.alice)
+        cells = ["view = sy.show(lang='bn')\nptrs = []\ni = 0", *[LESSON_ROUND] * 40]
+        cells.append(
+            "x = torch.tensor([25]).share(bob, alice, crypto_provider=workers[2])\ny = (x + x).get()"
+        )
+        for source in cells:
+            assert shell.run_cell(source, store_history=True).success, source
+        yield shell.user_ns["view"]
+    finally:
+        if "view" in shell.user_ns:
+            shell.user_ns["view"].close()
+        shell.reset(new_session=False)
+        shell.user_ns.clear()
+        InteractiveShell.clear_instance()
+
+
+def test_a_saved_lesson_carries_the_privacy_pictures_a_full_drawing_makes(long_lesson: LiveView) -> None:
+    # The page draws only the overlay's notes and adds them to each plain picture: the result must be
+    # what drawing the step with the overlay makes, for every step, in both languages.
+    view, names = long_lesson, long_lesson._hub.names
+    data = view.replay_data()
+    assert len(view.steps) > 50
+    for lang in ("en", "bn"):
+        expected = [view.dot_for(s, lang, names, expanded=(), privacy=True) for s in view.steps]
+        assert data["languages"][lang]["privacy_dots"] == expected
+    assert "[50], revealed from shares" in data["languages"]["en"]["privacy_dots"][-1]
+    page = _export.pack_replay(data)
+    packed = page["languages"]["bn"]["privacy_dots"]
+    assert all(isinstance(p, dict) for p in packed), "the page stores only the notes"
+
+
+@needs_node
+def test_a_saved_long_lesson_replays_its_first_and_last_step_in_both_languages(
+    long_lesson: LiveView, tmp_path: Path
+) -> None:
+    view, names = long_lesson, long_lesson._hub.names
+    page = view.save(tmp_path / "lesson.html")
+    first, last = view.steps[0], view.steps[-1]
+    actions, expected = [], []
+    for lang in ("en", "bn"):
+        for step in (first, last):
+            for privacy in (False, True):
+                actions.append({"lang": lang, "step": step.index, "privacy": privacy})
+                expected.append((view.dot_for(step, lang, names, expanded=(), privacy=privacy), step.index))
+    drawn = replayed_in_node(page, actions, tmp_path)
+    assert [(d["dot"], d["dot_step"]) for d in drawn] == expected
+    assert expected[0][0] != expected[4][0], "English and Bengali pictures differ"
+
+
+@needs_node
+def test_in_a_saved_page_me_unfolds_inside_an_unfolded_list(long_lesson: LiveView, tmp_path: Path) -> None:
+    view, names = long_lesson, long_lesson._hub.names
+    last = view.steps[-1]
+
+    def picture(*keys: str) -> str:
+        return view.dot_for(last, "en", names, expanded=keys, privacy=False)
+
+    # The live view: me's store can be unfolded only once the list ptrs is.
+    assert 'id="expand:store:me"' not in picture() and 'id="expand:store:me"' in picture("collection:ptrs")
+    assert picture("collection:ptrs", "store:me") != picture("collection:ptrs")
+    page = view.save(tmp_path / "lesson.html")
+    clicks = [
+        {"lang": "en", "step": last.index},
+        {"expanded": ["collection:ptrs"]},  # unfold the list
+        {"expanded": ["collection:ptrs", "store:me"]},  # then me's store, from the list's note
+        {"expanded": ["collection:ptrs"]},  # fold me again: the list stays unfolded
+        {"expanded": ["collection:ptrs", "store:bob"]},  # another store: one at a time, the list folds
+        {"expanded": []},
+    ]
+    drawn = replayed_in_node(page, clicks, tmp_path)
+    assert [d["dot"] for d in drawn] == [
+        picture(),
+        picture("collection:ptrs"),
+        picture("collection:ptrs", "store:me"),
+        picture("collection:ptrs"),
+        picture("store:bob"),
+        picture(),
+    ]
+    assert [d["expanded"] for d in drawn][2] == ["collection:ptrs", "store:me"]

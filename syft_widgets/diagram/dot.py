@@ -326,7 +326,7 @@ class _Drawing:
                     **{"class": f"{ghost.kind} removed"},
                 )
             if c.summary:
-                self._draw_summary(sub, c)
+                self._draw_summary(sub, c, c.summary)
             grid = [c.node_of[o.id] for o in c.fold.shown] + ([c.summary] if c.summary else [])
             # Not me's box: its pointers' arrows run to the right, from one column, not across rows.
             if len(grid) > GRID_COLUMNS and not local:
@@ -347,7 +347,7 @@ class _Drawing:
                         node, label=join_lines(lines), id=node, **style.KIND["module"], **{"class": "module"}
                     )
 
-    def _draw_summary(self, sub: graphviz.Digraph, c: _Cluster) -> None:
+    def _draw_summary(self, sub: graphviz.Digraph, c: _Cluster, node: str) -> None:
         # The summary of a folded store, or the handle that folds an expanded one again: the front end
         # finds it by its id (expand:store:<worker>) and class (sw-expandable); docs/diagram.md.
         _ = self._
@@ -355,14 +355,13 @@ class _Drawing:
             label, tip, classes = safe_text(_("show fewer")), _("click to show fewer"), "sw-expanded"
         else:
             label, tip, classes = summary_label(c.fold.groups, self.lang), _("click to show all"), ""
-        sub.node(
-            c.summary,
-            label=label,
-            id=self._expand_id(f"store:{worker_slug(c.worker.id)}"),
-            tooltip=safe_text(tip),
+        attrs = {
+            "id": self._expand_id(f"store:{worker_slug(c.worker.id)}"),
+            "tooltip": safe_text(tip),
             **style.FOLD,
-            **{"class": f"fold sw-expandable {classes}".strip()},
-        )
+            "class": f"fold sw-expandable {classes}".strip(),
+        }
+        write_node(sub, node, {"label": label, **attrs})
 
     def _draw_collection(self, sub: graphviz.Digraph, node: str, plan: CollectionPlan) -> None:
         c = plan.collection

@@ -6,24 +6,32 @@ tested on its own. The front end's files live here too: the live view and the sa
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import pathlib
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import graphviz
+
+from ..diagram import to_dot
+from ..diagram.ids import worker_slug
+from ..diagram.privacy import WorkerSeenLike
+from ..snapshot import WorkerView, WorldSnapshot
 
 __all__ = [
     "BUNDLE",
     "STYLESHEET",
     "SUFFIXES",
+    "PrivacyNotes",
     "check_suffix",
     "expandable_keys",
     "fit_svg",
     "front_end",
     "html_page",
+    "pack_replay",
     "render",
     "static_id_prefix",
 ]
@@ -118,6 +126,96 @@ def expandable_keys(dot: str) -> list[str]:
     return list(dict.fromkeys(_EXPANDABLE_ID.findall(dot)))
 
 
+# ---- the privacy overlay of a saved page, without drawing every step twice ----------------------------
+# The overlay adds one note to each worker's box, written after everything else in the picture, box by
+# box (diagram/shares.py, ShareLook.draw_extras): a step's picture with the overlay is its plain picture
+# with the notes' statements before the closing brace. A page of 500 steps carries both pictures of
+# every step in two languages; drawing only the notes, each once while its worker's record stays the
+# same, costs about a tenth of drawing every picture again. tests/test_widget_export.py compares the
+# result with full drawings, step by step.
+
+_CLOSE = "}\n"  # how a picture's DOT text ends
+
+
+class PrivacyNotes:
+    """Adds the privacy overlay's notes to plain pictures, drawing each note once per saved page."""
+
+    def __init__(self) -> None:
+        self._bare: dict[tuple[WorkerView, str], str] = {}
+        self._notes: dict[tuple[WorkerView, object, str], str | None] = {}
+
+    def picture(
+        self, plain: str, snapshot: WorldSnapshot, seen: Mapping[str, WorkerSeenLike], lang: str
+    ) -> str | None:
+        """``plain`` (the picture of ``snapshot`` in ``lang``, no id prefix) with the overlay ``seen``.
+
+        None when that cannot be done (two workers with one slug, a record that cannot be remembered,
+        pictures of another form): the caller then draws the overlay picture in full.
+        """
+        workers = [dataclasses.replace(w, objects=(), pointers=()) for w in snapshot.workers]
+        if len({worker_slug(w.id) for w in workers}) < len(workers) or not plain.endswith(_CLOSE):
+            return None
+        notes = []
+        for worker in workers:
+            record = seen.get(worker.id)
+            if record is None:  # a worker the record never heard of gets no note
+                continue
+            if not isinstance(record, Hashable):  # a record of another kind, which cannot be remembered
+                return None
+            try:
+                note = self._note(worker, record, lang)
+            except TypeError:  # hashable in form only (a field that is not)
+                return None
+            if note is None:
+                return None
+            notes.append(note)
+        return plain[: -len(_CLOSE)] + "".join(notes) + _CLOSE
+
+    def _note(self, worker: WorkerView, seen: WorkerSeenLike, lang: str) -> str | None:
+        # The statements of the note ``seen`` in ``worker``'s box (empty), or None if unsure. A box's
+        # DOT name is "cluster_<worker slug>" in any picture whose workers have distinct slugs
+        # (diagram/ids.py), so its note is written the same whatever else the picture holds.
+        key = (worker, seen, lang)
+        if key not in self._notes:
+            alone = WorldSnapshot(workers=(worker,))
+            bare = self._bare.get((worker, lang))
+            if bare is None:
+                bare = self._bare[worker, lang] = to_dot(alone, lang=lang, legend=False)
+            with_note = to_dot(alone, lang=lang, legend=False, seen={worker.id: seen})
+            head = bare[: -len(_CLOSE)]
+            fits = bare.endswith(_CLOSE) and with_note.startswith(head) and with_note.endswith(_CLOSE)
+            self._notes[key] = with_note[len(head) : -len(_CLOSE)] if fits else None
+        return self._notes[key]
+
+
+def pack_replay(replay: Mapping[str, Any]) -> dict[str, Any]:
+    """``replay`` as a saved page stores it: each privacy picture as the notes its plain picture lacks.
+
+    A privacy picture that is not its plain one plus notes stays whole; js/src/replay.js reads both.
+
+    >>> table = {"dots": ["a {\\n}\\n"], "privacy_dots": ["a {\\n\\tnote\\n}\\n"]}
+    >>> pack_replay({"languages": {"en": table}})["languages"]["en"]["privacy_dots"]
+    [{'notes': '\\tnote\\n}\\n'}]
+    """
+    languages = {}
+    for lang, table in replay["languages"].items():
+        packed = dict(table)
+        if "privacy_dots" in table:
+            packed["privacy_dots"] = [
+                _overlay_notes(plain, overlaid)
+                for plain, overlaid in zip(table["dots"], table["privacy_dots"], strict=True)
+            ]
+        languages[lang] = packed
+    return {**replay, "languages": languages}
+
+
+def _overlay_notes(plain: str, overlaid: str) -> str | dict[str, str]:
+    head = plain[: -len(_CLOSE)]
+    if plain.endswith(_CLOSE) and overlaid.startswith(head):
+        return {"notes": overlaid[len(head) :]}
+    return overlaid
+
+
 def static_id_prefix(model_id: str) -> str:
     """A prefix for the ids of a static picture, so it cannot clash with a live view on the page."""
     # Graphviz writes "-" in ids as "&#45;": keep the prefix to letters, digits and "_".
@@ -168,6 +266,6 @@ def html_page(replay: Mapping[str, Any], title: str) -> str:
         lang=html.escape(str(replay["lang"])),
         title=html.escape(title),
         stylesheet=stylesheet,
-        data=_script_json(replay),
+        data=_script_json(pack_replay(replay)),
         bundle=_script_json(BUNDLE.read_text(encoding="utf-8")),
     )

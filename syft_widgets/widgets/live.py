@@ -208,24 +208,47 @@ class LiveView(anywidget.AnyWidget):
             seen=seen,
         )
 
-    def expansions_for(self, steps: Sequence[Step], lang: str, names: dict[int, str]) -> list[dict[str, str]]:
-        """Per step, its picture with each folded store or collection unfolded alone: a saved page's clicks.
+    def expansions_for(
+        self, steps: Sequence[Step], lang: str, names: dict[int, str], folded: Sequence[str]
+    ) -> tuple[list[dict[str, str]], list[dict[str, dict[str, str]]]]:
+        """Per step, its pictures with what can unfold unfolded: a saved page's clicks.
 
-        The newest steps first, until the pictures add up to ``REPLAY_EXPANSION_CHARS`` characters in
-        this language; older steps then carry none and stay folded in the page.
+        ``folded`` holds the steps' folded pictures. First, each folded store or collection unfolded
+        alone (``{key: picture}``); second, what only appears once one is unfolded (me's store, inside
+        an unfolded list) unfolded with it (``{outer key: {inner key: picture}}``). The newest steps
+        first, until the pictures of each kind add up to ``REPLAY_EXPANSION_CHARS`` characters in this
+        language; older steps then carry none and stay folded in the page.
         """
-        budget = REPLAY_EXPANSION_CHARS
+        budget = inner_budget = REPLAY_EXPANSION_CHARS
         found: list[dict[str, str]] = []
-        for step in reversed(steps):
+        found_inner: list[dict[str, dict[str, str]]] = []
+        for step, dot in zip(reversed(steps), reversed(folded), strict=True):
             pictures: dict[str, str] = {}
+            inner: dict[str, dict[str, str]] = {}
             if budget > 0:
-                folded = self.dot_for(step, lang, names, expanded=(), privacy=False)
-                for key in _export.expandable_keys(folded):
+                outer_keys = _export.expandable_keys(dot)
+                for key in outer_keys:
                     pictures[key] = self.dot_for(step, lang, names, expanded=(key,), privacy=False)
                     budget -= len(pictures[key])
+                for key in outer_keys if inner_budget > 0 else ():
+                    for inside in _export.expandable_keys(pictures[key]):
+                        if inside not in outer_keys:
+                            both = self.dot_for(step, lang, names, expanded=(key, inside), privacy=False)
+                            inner.setdefault(key, {})[inside] = both
+                            inner_budget -= len(both)
             found.append(pictures)
+            found_inner.append(inner)
         found.reverse()
-        return found
+        found_inner.reverse()
+        return found, found_inner
+
+    def privacy_dot_for(
+        self, step: Step, lang: str, names: dict[int, str], plain: str, notes: _export.PrivacyNotes
+    ) -> str:
+        """``plain``, the folded picture of ``step``, with the privacy overlay: only its notes are drawn."""
+        seen = self._seen.after(self._history.steps, step)
+        found = notes.picture(plain, filter_snapshot(step.snapshot, self._ids), seen, lang)
+        return found if found is not None else self.dot_for(step, lang, names, expanded=(), privacy=True)
 
     def narration(self, step: Step, lang: str) -> str:
         """What ``step`` did, in ``lang``; cached because the timeline lists every step."""
@@ -261,18 +284,23 @@ class LiveView(anywidget.AnyWidget):
         """Every recorded step drawn and narrated in every language: what a saved .html page replays."""
         names = self._hub.names
         steps = self._history.steps
-        languages = {
-            lang: {
+        languages = {}
+        notes = _export.PrivacyNotes()  # each worker's note drawn once while its record stays the same
+        for lang in SUPPORTED_LANGUAGES:
+            dots = [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps]
+            expansions, inner_expansions = self.expansions_for(steps, lang, names, dots)
+            languages[lang] = {
                 "labels": labels(lang),
                 "steps_meta": self.steps_meta_for(lang),
-                "dots": [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps],
-                "privacy_dots": [self.dot_for(s, lang, names, expanded=(), privacy=True) for s in steps],
-                "expansions": self.expansions_for(steps, lang, names),
+                "dots": dots,
+                "privacy_dots": [
+                    self.privacy_dot_for(s, lang, names, d, notes) for s, d in zip(steps, dots, strict=True)
+                ],
+                "expansions": expansions,
+                "inner_expansions": inner_expansions,
                 "empty_dot": "" if steps else self.dot_for(None, lang, names),
                 "legend_dot": legend_dot(lang),
             }
-            for lang in SUPPORTED_LANGUAGES
-        }
         shown = self.shown_step()
         return {
             "lang": self.lang,
