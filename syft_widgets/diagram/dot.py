@@ -401,6 +401,26 @@ class _Drawing:
     def _draw_object(
         self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
     ) -> None:
+        # A step's picture redraws mostly the objects of the step before (and a saved page draws every
+        # step), so an object's line is remembered by all it depends on. Not in a picture with shares:
+        # their colours depend on every secret in it.
+        key = None
+        if not self.shares.tags:
+            name = self.names.get(obj.id) if is_local_pointer else None
+            key = (node, worker_id, obj, name, self.changes.status((worker_id, obj.id)), self.lang)
+            line = _OBJECT_LINES.get(key)
+            if line is not None:
+                sub.body.append(line)
+                return
+        self._write_object(sub, worker_id, obj, node, is_local_pointer)
+        if key is not None:
+            if len(_OBJECT_LINES) >= _REMEMBERED_OBJECTS:
+                _OBJECT_LINES.clear()
+            _OBJECT_LINES[key] = sub.body[-1]
+
+    def _write_object(
+        self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
+    ) -> None:
         _ = self._
         kind_word = safe_text(_(obj.kind))
         if obj.kind == "pointer":
@@ -580,6 +600,11 @@ class _Drawing:
             self.graph.node(node, label=safe_text(worker_id), id=node, shape="box", style="dashed")
         return self._outside_nodes[worker_id]
 
+
+# Object nodes' DOT lines, by (node id, worker, object, variable name, change, language); dropped
+# whole when full (a picture holds at most a few hundred objects).
+_OBJECT_LINES: dict[tuple[object, ...], str] = {}
+_REMEMBERED_OBJECTS = 8192
 
 # A box of more than this many nodes is drawn in rows of at least this many, not one tall column:
 # four workers' boxes of 8 nodes each, one under the other, then fit a screen (about 1300 × 900 px).
