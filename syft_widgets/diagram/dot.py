@@ -415,7 +415,7 @@ class _Drawing:
         self._write_object(sub, worker_id, obj, node, is_local_pointer)
         if key is not None:
             if len(_OBJECT_LINES) >= _REMEMBERED_OBJECTS:
-                _OBJECT_LINES.clear()
+                del _OBJECT_LINES[next(iter(_OBJECT_LINES))]  # the oldest: memory stays level once full
             _OBJECT_LINES[key] = sub.body[-1]
 
     def _write_object(
@@ -601,10 +601,11 @@ class _Drawing:
         return self._outside_nodes[worker_id]
 
 
-# Object nodes' DOT lines, by (node id, worker, object, variable name, change, language); dropped
-# whole when full (a picture holds at most a few hundred objects).
+# Object nodes' DOT lines, by (node id, worker, object, variable name, change, language), the oldest
+# forgotten first when full: enough for the pictures of a few steps in both languages (a picture
+# holds at most a few hundred objects), and a long session's memory does not swing with its filling.
 _OBJECT_LINES: dict[tuple[object, ...], str] = {}
-_REMEMBERED_OBJECTS = 8192
+_REMEMBERED_OBJECTS = 2048
 
 # A box of more than this many nodes is drawn in rows of at least this many, not one tall column:
 # four workers' boxes of 8 nodes each, one under the other, then fit a screen (about 1300 × 900 px).
