@@ -171,9 +171,10 @@ class PointerMixin:
         where = str(self.location.id)
         with (
             interrupts.Held(),
-            WORLD.step("move", source=where, destination=str(dest.id)),
+            WORLD.step("move", source=where, destination=str(dest.id)) as step,
         ):
-            new_id = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
+            new_id, kind = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
+            step.note(kind=kind)  # known once moved: a fast loop's batch keeps it (the seen ledger)
             WORLD.retire_twins(self)  # other objects with this id still point at the old place
             self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
         return self

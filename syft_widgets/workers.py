@@ -198,7 +198,7 @@ class BaseWorker:
                 obj.garbage_collect_data = False  # clear_objects forgets; it does not reach further
         del removed
 
-    def _handle_forward(self, msg: m.ForwardObject, sender: Hashable) -> int:
+    def _handle_forward(self, msg: m.ForwardObject, sender: Hashable) -> tuple[int, str]:
         destination = WORLD.worker(msg.destination)
         obj: Any = self.object_store.get(msg.obj_id)
         if getattr(obj, "is_pointer", False) and obj.location.id == destination.id:
@@ -209,14 +209,15 @@ class BaseWorker:
             )
         # Send first, forget second: if the send fails, nothing is lost.
         gc_flag = getattr(obj, "garbage_collect_data", None)
+        payload = pack(obj)
         try:
-            new_id = self.send_msg(m.SendObject(msg.obj_id, pack(obj)), destination)
+            new_id = self.send_msg(m.SendObject(msg.obj_id, payload), destination)
         except BaseException:
             if gc_flag is not None:
                 obj.garbage_collect_data = gc_flag
             raise
         self.object_store.remove(msg.obj_id, "move")
-        return int(new_id)
+        return int(new_id), m.payload_kind(payload)  # what moved: a value, or a pointer (a chain)
 
     def _handle_remote_get(self, msg: m.RemoteGet, sender: Hashable) -> m.TensorMeta:
         obj: Any = self.object_store.get(msg.obj_id)

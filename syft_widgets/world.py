@@ -304,7 +304,12 @@ class StepBlock:
         self.world, self.op, self.detail, self.always = world, op, detail, always
         self.counted = False
 
-    def __enter__(self) -> None:
+    def note(self, **detail: object) -> None:
+        """Add to the step's detail what is known only once it ran (what a move carried)."""
+        if isinstance(self.detail, dict):
+            self.detail.update(detail)
+
+    def __enter__(self) -> StepBlock:
         world = self.world
         outermost = not world._depth and not world._opened_by_torch
         if outermost and world._batch is not None and self.op != INTERNAL:
@@ -313,6 +318,7 @@ class StepBlock:
             self.counted = True
         else:
             world._open_step(self.op, self.detail)
+        return self
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         world = self.world
@@ -341,11 +347,15 @@ class QuietStepBlock:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def __enter__(self) -> None:
+    def note(self, **detail: object) -> None:
+        """Nothing to add: nobody listens."""
+
+    def __enter__(self) -> QuietStepBlock:
         world = self.world
         if world._opened_by_torch:
             world._close_abandoned()
         world._depth += 1
+        return self
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         if exc is not None:

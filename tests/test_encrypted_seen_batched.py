@@ -85,6 +85,23 @@ def test_a_worker_that_receives_a_model_in_a_fast_loop_saw_its_parameters(
         )
 
 
+def test_a_worker_that_a_tensor_is_moved_to_in_a_fast_loop_saw_it_and_a_moved_pointer_shows_nothing(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def loop() -> None:
+        for i in range(LOOP // 4):
+            torch.tensor([i]).send(env.bob).move(env.alice)  # alice gets the value from bob
+            chain = torch.tensor([i]).send(env.bob).send(env.secure_worker)
+            chain.move(env.alice)  # secure_worker's pointer moves to alice: no value travels
+
+    fast = _record(steps, monkeypatch, True, loop)
+    slow = _record(steps, monkeypatch, False, loop)
+    for record in (fast, slow):
+        assert record["alice"].clear_count == LOOP // 4
+        assert _sources(record["alice"]) == [("received", "bob")] * len(record["alice"].clear)
+        assert record["secure_worker"].saw_nothing  # it only ever held a pointer
+
+
 def test_shares_sent_in_a_fast_loop_are_still_no_plain_values(
     env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
 ) -> None:

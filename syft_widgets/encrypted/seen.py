@@ -31,9 +31,9 @@ __all__ = ["KEEP", "PLAIN_TRANSFERS", "SEEN", "UNRECORDED", "SeenEntry", "SeenLe
 KEEP = 20  # entries kept per worker (the latest); clear_count counts them all
 
 # Steps that give a worker plain values (their details name the receiver, the sender and how many):
-# a tensor or a parameter sent by me (``kind`` "tensor" or "parameter"; "pointer" gives no value),
-# a model's parameters sent by me or moved from one worker to another (``count`` of them).
-PLAIN_TRANSFERS = frozenset({"send", "send_module", "move_module"})
+# a tensor or a parameter sent by me or moved from one worker to another (``kind`` "tensor" or
+# "parameter"; "pointer" gives no value), a model's parameters sent by me or moved (``count`` of them).
+PLAIN_TRANSFERS = frozenset({"send", "move", "send_module", "move_module"})
 UNRECORDED = "…"  # the preview of a value that passed inside a batch: its value was not recorded
 
 # What a batch keeps for this record: the encrypted steps and the plain transfers.
@@ -172,7 +172,7 @@ class SeenLedger:
         receiver = str(detail.get("destination", ""))
         if not receiver:  # a step counted without its detail: nothing to say who got what
             return
-        if op == "send":  # one tensor or parameter from me (a pointer sent carries no value)
+        if op in ("send", "move"):  # one tensor or parameter (a pointer carries no value)
             count = 1 if detail.get("kind") in ("tensor", "parameter") else 0
         else:  # a model's parameters, each one a value
             count = _int(detail.get("count"))
