@@ -360,7 +360,10 @@ def test_throttle_waits_for_the_rest_of_the_interval() -> None:
     assert t.wait_time() == 0.0
 
 
-def test_a_trailing_call_runs_once_per_schedule_on_one_thread_for_every_burst() -> None:
+def test_a_trailing_call_runs_once_per_schedule_on_one_thread_for_every_burst(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(TrailingCall, "IDLE_AFTER", 0.2)
     ran: list[str] = []
     done = threading.Event()
 
@@ -369,30 +372,29 @@ def test_a_trailing_call_runs_once_per_schedule_on_one_thread_for_every_burst() 
         done.set()
 
     call = TrailingCall(action, name="trailing-test")
-    try:
-        for _burst in range(2):
-            done.clear()
-            call.schedule(0.02)
-            call.schedule(0.0)  # already pending: the first deadline holds, and it runs once
-            assert call.pending
-            assert done.wait(5)
-            assert not call.pending
-        time.sleep(0.05)
-        assert ran == ["trailing-test", "trailing-test"]
-        threads = [t for t in threading.enumerate() if t.name == "trailing-test"]
-        assert len(threads) == 1  # the second burst woke the same thread: no thread per burst
-        call.schedule(0.05)
-        call.cancel()  # a push that drew everything first makes the trailing one unneeded
-        time.sleep(0.15)
-        assert len(ran) == 2
-    finally:
-        call.stop()
-    threads[0].join(5)
-    assert not threads[0].is_alive()  # the last view closed: the thread ends
+    for _burst in range(2):
+        done.clear()
+        call.schedule(0.02)
+        call.schedule(0.0)  # already pending: the first deadline holds, and it runs once
+        assert call.pending
+        assert done.wait(5)
+        assert not call.pending
+    time.sleep(0.05)
+    assert ran == ["trailing-test", "trailing-test"]
+    threads = [t for t in threading.enumerate() if t.name == "trailing-test"]
+    assert len(threads) == 1  # the second burst found the same thread: no thread per burst
+    call.schedule(0.05)
+    call.cancel()  # a push that drew everything first makes the trailing one unneeded
+    time.sleep(0.15)
+    assert len(ran) == 2
+    deadline = time.monotonic() + 5
+    while not call.asleep and time.monotonic() < deadline:  # no calls for IDLE_AFTER: it sleeps
+        time.sleep(0.02)
+    assert call.asleep
     done.clear()
-    call.schedule(0.0)  # and a new view's first burst starts a new one
-    assert done.wait(5) and len(ran) == 3
-    call.stop()
+    call.schedule(0.0)  # and the next call wakes it
+    assert done.wait(5) and ran == ["trailing-test"] * 3
+    assert [t for t in threading.enumerate() if t.name == "trailing-test"] == threads
 
 
 def test_steps_from_another_thread_do_not_break_the_view(world: FakeWorld, view: LiveView) -> None:

@@ -89,7 +89,7 @@ class LiveHub:
                 if self._unsubscribe is not None:
                     self._unsubscribe()
                     self._unsubscribe = None
-                self._trailing.stop()
+                self._trailing.cancel()
 
     def on_step(self, step: Step) -> None:
         """Record ``step``; draw now if the throttle allows, else soon after."""
