@@ -24,7 +24,7 @@ from ._ids import new_id, set_tensor_id
 from .errors import PointerCycleError, RemoteValueError, SpentPointerError, UnsupportedRemoteValueError
 from .events import StepOp
 from .remote import check_collocated, run_remote, to_refs
-from .snapshot import ObjectView, dtype_name
+from .snapshot import ObjectView, dtype_name, kind_of
 from .transit import pack
 from .world import INTERNAL, WORLD
 
@@ -101,11 +101,12 @@ class PointerMixin:
                 result = self._arrived(location.request_object(self._ref))
             else:
                 # Everything a step changes happens inside it, so the step's snapshot shows the result.
-                with WORLD.step("get", holder=str(location.id)):
+                with WORLD.step("get", holder=str(location.id)) as step:
                     if direct:  # a fast loop's batch only counts the step
                         result = self._arrived(location.request_object(self._ref))
                     else:
                         result = self._arrived(owner.send_msg(m.RequestObject(self._ref), location))
+                    step.note(kind=kind_of(result))  # a value or a pointer: a batch keeps it (seen ledger)
         except BaseException:
             interrupts.release(held)
             raise
@@ -489,11 +490,12 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
             if direct and not WORLD.bus.active:  # nobody listens: no step either
                 to_local(self, location.request_object(self._ref))
             else:
-                with WORLD.step("get", holder=str(location.id)):
+                with WORLD.step("get", holder=str(location.id)) as step:
                     if direct:  # a fast loop's batch only counts the step
                         to_local(self, location.request_object(self._ref))
                     else:
                         to_local(self, owner.send_msg(m.RequestObject(self._ref), location))
+                    step.note(kind="parameter")  # a value: a batch keeps it (seen ledger)
         finally:
             interrupts.release(held)
         return self

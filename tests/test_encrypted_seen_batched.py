@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from syft_widgets import world as world_module
-from syft_widgets.encrypted.seen import SeenLedger, WorkerSeen
+from syft_widgets.encrypted.seen import KEEP, SeenLedger, WorkerSeen
 from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.conftest import Env
@@ -100,6 +100,25 @@ def test_a_worker_that_a_tensor_is_moved_to_in_a_fast_loop_saw_it_and_a_moved_po
         assert record["alice"].clear_count == LOOP // 4
         assert _sources(record["alice"]) == [("received", "bob")] * len(record["alice"].clear)
         assert record["secure_worker"].saw_nothing  # it only ever held a pointer
+
+
+def test_me_saw_what_it_fetched_in_a_fast_loop_and_a_fetched_pointer_shows_nothing(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = nn.Linear(2, 1)  # no gradients: a fetched model's values are its two parameters
+
+    def loop() -> None:
+        for i in range(LOOP // 4):
+            torch.tensor([i]).send(env.bob).get()  # a value from bob
+            torch.tensor([i]).send(env.bob).send(env.alice).get()  # alice's pointer: no value
+            model.send(env.bob)
+            model.get()  # weight and bias from bob
+
+    fast = _record(steps, monkeypatch, True, loop)
+    slow = _record(steps, monkeypatch, False, loop)
+    for record in (fast, slow):
+        assert record["me"].clear_count == 3 * (LOOP // 4)  # one tensor and two parameters a round
+        assert _sources(record["me"]) == [("received", "bob")] * KEEP  # the latest KEEP are kept
 
 
 def test_shares_sent_in_a_fast_loop_are_still_no_plain_values(

@@ -31,9 +31,11 @@ __all__ = ["KEEP", "PLAIN_TRANSFERS", "SEEN", "UNRECORDED", "SeenEntry", "SeenLe
 KEEP = 20  # entries kept per worker (the latest); clear_count counts them all
 
 # Steps that give a worker plain values (their details name the receiver, the sender and how many):
-# a tensor or a parameter sent by me or moved from one worker to another (``kind`` "tensor" or
-# "parameter"; "pointer" gives no value), a model's parameters sent by me or moved (``count`` of them).
-PLAIN_TRANSFERS = frozenset({"send", "move", "send_module", "move_module"})
+# a tensor or a parameter sent by me, moved from one worker to another or fetched by me (``kind``
+# "tensor" or "parameter"; "pointer" gives no value), a model's parameters sent, moved or fetched
+# (``count`` of them).
+PLAIN_TRANSFERS = frozenset({"send", "move", "get", "send_module", "move_module", "get_module"})
+_FETCHES = ("get", "get_module")  # me receives from the step's holder
 UNRECORDED = "…"  # the preview of a value that passed inside a batch: its value was not recorded
 
 # What a batch keeps for this record: the encrypted steps and the plain transfers.
@@ -169,14 +171,16 @@ class SeenLedger:
 
     def _transferred(self, op: str, detail: Mapping[str, object]) -> None:
         """Plain values a step grouped in a batch gave a worker: who got how many, from whom."""
-        receiver = str(detail.get("destination", ""))
-        if not receiver:  # a step counted without its detail: nothing to say who got what
+        if op in _FETCHES:
+            receiver, source = _me(), str(detail.get("holder", ""))
+        else:  # moved from a worker, or sent by me
+            receiver, source = str(detail.get("destination", "")), str(detail.get("source", _me()))
+        if not receiver or not source:  # a step counted without its detail: nothing to say who got what
             return
-        if op in ("send", "move"):  # one tensor or parameter (a pointer carries no value)
+        if op in ("send", "move", "get"):  # one tensor or parameter (a pointer carries no value)
             count = 1 if detail.get("kind") in ("tensor", "parameter") else 0
         else:  # a model's parameters, each one a value
             count = _int(detail.get("count"))
-        source = str(detail.get("source", _me()))  # moved from a worker, or sent by me
         for _ in range(count):
             self._saw(receiver, SeenEntry("received", source, 0, (), "", UNRECORDED))
 
