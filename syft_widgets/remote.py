@@ -65,9 +65,25 @@ def run_remote(func: Any, args: tuple, kwargs: dict | None, make_pointer: MakePo
                 return make_pointer(owner, location, reply.obj_id, reply.meta)
             return _build_result(reply, operands, owner, location, make_pointer)
         # A property read (is_sparse, is_leaf) is torch asking on its own: never a step by itself.
-        op: StepOp = INTERNAL if WORLD.bus.active and name.endswith(_PROPERTY) else "command"
-        with WORLD.step(op, func=short_name(name), holder=str(location.id)):
-            if direct:  # a fast loop's batch: the step is only counted, so no message either
+        op: StepOp = INTERNAL if name.endswith(_PROPERTY) else "command"
+        func_name, holder = short_name(name), str(location.id)
+        if direct and op != INTERNAL and WORLD.open_counted_step():
+            detail = {"func": func_name, "holder": holder}
+            # A fast loop's batch: the step is only counted, so no message either. Written out
+            # rather than as a ``with WORLD.step(...)`` block: this runs once per operation.
+            try:
+                reply = location.run_command(func, name, encoded_args, encoded_kwargs, return_id)
+                if type(reply) is m.Stored:
+                    result = make_pointer(owner, location, reply.obj_id, reply.meta)
+                else:
+                    result = _build_result(reply, operands, owner, location, make_pointer)
+            except BaseException as exc:
+                WORLD.close_counted_step(op, detail, exc)
+                raise
+            WORLD.close_counted_step(op, detail)
+            return result
+        with WORLD.step(op, func=func_name, holder=holder):
+            if direct:  # the batch ended meanwhile, or the step nests in another: no message either
                 reply = location.run_command(func, name, encoded_args, encoded_kwargs, return_id)
             else:
                 command = m.RunCommand(name, encoded_args, encoded_kwargs, return_id, torch.is_grad_enabled())

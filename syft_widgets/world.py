@@ -131,6 +131,37 @@ class World(Registry):
         if not self._depth and self._batch is not None:
             self._count_in_batch(op, _NO_DETAIL)
 
+    # --- the counted step: a step of a fast loop's batch, which only counts it ---------------------
+    # A batch runs a step per pointer operation, so its form of a step skips the general open and
+    # close. StepBlock uses it, and so does the hottest operation (a torch call on pointers, see
+    # remote.run_remote) directly, to spare itself a ``with`` block's four calls.
+    def open_counted_step(self) -> bool:
+        """Open an outermost step that a fast loop's batch will only count; False when it cannot be one.
+
+        It cannot when no batch is open, or a step is open already (this one then nests in it). If
+        True, end it with :meth:`close_counted_step`, also when it fails. Nested steps join it.
+        """
+        if self._batch is None or self._depth or self._opened_by_torch:
+            return False
+        self._depth = 1
+        self._failure = None
+        return True
+
+    def close_counted_step(
+        self, op: StepOp, detail: Mapping[str, object], exc: BaseException | None = None
+    ) -> None:
+        """Close a step :meth:`open_counted_step` opened: count it, or tell its failure as a step."""
+        if exc is None and self._depth == 1 and self._batch is not None:
+            self._depth = 0
+            self._failure = None  # an exception caught inside the step did not fail it
+            self._count_in_batch(op, detail)
+            return
+        # It failed, or the batch ended meanwhile (a pause): the general close tells it as a step.
+        self._step_op, self._step_detail = op, detail
+        if exc is not None:
+            self.step_failed(exc)  # the exception goes on to the learner
+        self._close_step()
+
     def _open_step(self, op: StepOp, detail: Mapping[str, object]) -> None:
         """Open a step (``step`` and torch's hooks do); nested calls join the open one.
 
@@ -292,10 +323,9 @@ class World(Registry):
 class StepBlock:
     """The ``with`` block of one step. A class, not a generator: one is made per pointer operation.
 
-    Inside a fast loop's batch (see ``World._count_in_batch``) an outermost step is only counted:
-    such a block skips the general ``_open_step``/``_close_step`` and counts itself, since it runs
-    twice per pointer operation. Whether it is such a step is decided on entering, not when the
-    block is made: a pointer's ``__del__`` may close the batch in between.
+    Inside a fast loop's batch an outermost step is a counted step (``World.open_counted_step``).
+    Whether it is one is decided on entering, not when the block is made: a pointer's ``__del__``
+    may close the batch in between.
     """
 
     __slots__ = ("always", "counted", "detail", "op", "world")
@@ -310,26 +340,16 @@ class StepBlock:
             self.detail.update(detail)
 
     def __enter__(self) -> StepBlock:
-        world = self.world
-        outermost = not world._depth and not world._opened_by_torch
-        if outermost and world._batch is not None and self.op != INTERNAL:
-            world._depth = 1
-            world._failure = None
-            self.counted = True
-        else:
-            world._open_step(self.op, self.detail)
+        self.counted = self.op != INTERNAL and self.world.open_counted_step()
+        if not self.counted:
+            self.world._open_step(self.op, self.detail)
         return self
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         world = self.world
         if self.counted:
-            if exc is None and world._depth == 1 and world._batch is not None:
-                world._depth = 0
-                world._failure = None  # an exception caught inside the step did not fail it
-                world._count_in_batch(self.op, self.detail)
-                return
-            # It failed, or the batch ended meanwhile: the general close tells it as a step.
-            world._step_op, world._step_detail = self.op, self.detail
+            world.close_counted_step(self.op, self.detail, exc)
+            return
         if exc is not None:
             world.step_failed(exc)  # the exception goes on to the learner
         world._close_step(self.always)
