@@ -15,9 +15,10 @@ the view's own (information, no goal).
 
 Inside a batch no events are recorded, so operations on virtual workers call the worker directly,
 with no message objects, as they do with no listener (``workers.BaseWorker.calls_directly``). What
-the first and third rows still pay over the baseline is the steps themselves (each operation opens,
-counts and closes one: about a dozen Python calls, against about fifty for a whole add and drop) and
-the first ``BURST_STEPS`` steps of each cell, recorded one by one with events and snapshots.
+the first and third rows still pay over the baseline is the steps themselves (an add is a counted
+step, ``World.open_counted_step`` and ``close_counted_step``, and its dropped result's delete is
+counted with one call: under ten Python calls in all, against about fifty for a whole add and drop)
+and the first ``BURST_STEPS`` steps of each cell, recorded one by one with events and snapshots.
 """
 
 from __future__ import annotations
