@@ -171,7 +171,8 @@ def kind_of(obj: object) -> ObjectKind:
     """ "pointer", "parameter" or "tensor"."""
     if getattr(obj, "is_pointer", False):
         return "pointer"
-    return "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
+    # issubclass, not isinstance: Parameter's metaclass makes isinstance a slow Python call.
+    return "parameter" if issubclass(type(obj), torch.nn.Parameter) else "tensor"
 
 
 def view_of(
@@ -195,7 +196,7 @@ def view_of(
         found = cache.get(obj_id)
         if found is not None and found[0] == id(obj) and found[1] == version:
             return found[2]
-    kind: ObjectKind = "parameter" if isinstance(obj, torch.nn.Parameter) else "tensor"
+    kind: ObjectKind = "parameter" if issubclass(type(obj), torch.nn.Parameter) else "tensor"
     view = ObjectView(obj_id, kind, preview(obj), tuple(obj.shape), dtype_name(obj.dtype), obj.requires_grad)
     marks = obj.__dict__  # syft_widgets.encrypted marks shares and fixed-point values here
     if marks:
