@@ -32,7 +32,7 @@ from .legend import add_legend
 from .operations import operation_word
 from .privacy import WorkerSeenLike
 from .shares import ShareLook, crypto_message_word
-from .statements import Remembered
+from .statements import Remembered, attributes, digraph, source, subgraph
 from .statements import edge as write_edge
 from .statements import node as write_node
 from .words import N_, format_number, plural_translator, translator
@@ -161,13 +161,9 @@ class _Drawing:
         self._store_ids: dict[str, frozenset[int]] = {}
         self.module_nodes: dict[int, str] = {}
         self._outside_nodes: dict[str, str] = {}  # stand-ins for workers missing from the snapshot
-        self.graph = graphviz.Digraph(
-            name=f"{id_prefix}world",
-            graph_attr=dict(style.GRAPH),
-            node_attr=dict(style.NODE),
-            edge_attr=dict(style.EDGE),
-        )
-        self.graph.attr(id=f"{id_prefix}world")
+        # graphviz's text, written cheaper (statements.py): a saved page draws thousands of pictures.
+        self.graph = digraph(f"{id_prefix}world", style.GRAPH, style.NODE, style.EDGE)
+        attributes(self.graph, {"id": f"{id_prefix}world"})
 
     # ---- deciding -------------------------------------------------------------------------------
 
@@ -288,7 +284,7 @@ class _Drawing:
         self.shares.draw_extras(self.graph, self.clusters, local, self.ids.prefix)
         if legend:
             add_legend(self.graph, self._, self.ids.prefix)
-        return self.graph.source
+        return source(self.graph)
 
     def _local_cluster(self) -> _Cluster | None:
         # The snapshot lists the local worker first; its kind says "local" when the core knows it.
@@ -309,8 +305,8 @@ class _Drawing:
             label = _("{worker} (offline)").format(worker=label)
         if w.placement:  # the badge: where a worker in another process runs
             label = join_lines([label, _("Ray · node {node}").format(node=safe_text(w.placement))])
-        with self.graph.subgraph(name=c.name) as sub:
-            sub.attr(id=c.dom_id, label=label, **attrs)
+        with subgraph(self.graph, c.name) as sub:
+            attributes(sub, {"id": c.dom_id, "label": label, **attrs})
             write_node(sub, c.anchor, {"id": c.anchor, **style.ANCHOR})
             drawn: set[str] = set()
             for obj in c.fold.shown:
@@ -320,13 +316,9 @@ class _Drawing:
                 drawn.add(node)
                 self._draw_object(sub, w.id, obj, node, obj.id in c.local_ids)
             for node, ghost in c.ghosts:
-                sub.node(
-                    node,
-                    label=ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _),
-                    id=node,
-                    **_with_change(ghost.kind, "removed"),
-                    **{"class": f"{ghost.kind} removed"},
-                )
+                ghost_text = ghost_label(ghost.obj_id, safe_text(_(ghost.kind)), _)
+                ghost_attrs = {**_with_change(ghost.kind, "removed"), "class": f"{ghost.kind} removed"}
+                write_node(sub, node, {"label": ghost_text, "id": node, **ghost_attrs})
             if c.summary:
                 self._draw_summary(sub, c, c.summary)
             grid = [c.node_of[o.id] for o in c.fold.shown] + ([c.summary] if c.summary else [])
@@ -334,7 +326,7 @@ class _Drawing:
             if len(grid) > GRID_COLUMNS and not local:
                 _grid(sub, grid, c.dom_id)
             for node, text in c.dangling:
-                sub.node(node, label=text, id=node, **style.DANGLING, **{"class": "dangling"})
+                write_node(sub, node, {"label": text, "id": node, **style.DANGLING, "class": "dangling"})
             if local:
                 for node, plan in self.collection_plans:
                     self._draw_collection(sub, node, plan)
@@ -345,9 +337,13 @@ class _Drawing:
                     lines = [safe_text(m.class_name), kind_id(safe_text(_("module")), m.id, _)]
                     if m.location:
                         lines.append("→ " + safe_text(m.location))
-                    sub.node(
-                        node, label=join_lines(lines), id=node, **style.KIND["module"], **{"class": "module"}
-                    )
+                    module_attrs = {
+                        "label": join_lines(lines),
+                        "id": node,
+                        **style.KIND["module"],
+                        "class": "module",
+                    }
+                    write_node(sub, node, module_attrs)
 
     def _draw_summary(self, sub: graphviz.Digraph, c: _Cluster, node: str) -> None:
         # The summary of a folded store, or the handle that folds an expanded one again: the front end
@@ -428,7 +424,7 @@ class _Drawing:
             if obj.spent:
                 label = spent_pointer_label(obj, kind_word, name, _)
                 attrs = {**style.KIND["pointer"], **style.SPENT}
-                sub.node(node, label=label, id=node, **attrs, **{"class": "pointer spent"})
+                write_node(sub, node, {"label": label, "id": node, **attrs, "class": "pointer spent"})
                 return
             label = pointer_label(obj, kind_word, name, _)
         else:
@@ -465,7 +461,9 @@ class _Drawing:
                 if target_cluster is not None:
                     target_cluster.dangling.append((head, text))
                 else:
-                    self.graph.node(head, label=text, id=head, **style.DANGLING, **{"class": "dangling"})
+                    write_node(
+                        self.graph, head, {"label": text, "id": head, **style.DANGLING, "class": "dangling"}
+                    )
                 attrs.update(style.DANGLING_EDGE)
             edges.append((tail, head, attrs))
         return edges
@@ -498,13 +496,8 @@ class _Drawing:
                     head = self._target_node(m.location, pointer_id)
                 if head is None:
                     continue
-                self.graph.edge(
-                    module_node,
-                    head,
-                    label=safe_text(param_name),
-                    id=f"{module_node}_p{i}",
-                    **style.MODULE_PARAM,
-                )
+                attrs = {"label": safe_text(param_name), "id": f"{module_node}_p{i}", **style.MODULE_PARAM}
+                write_edge(self.graph, module_node, head, attrs)
 
     def _draw_messages(self) -> None:
         # Message arrows take part in the layout (constraint=true): the receiver's box is placed after
@@ -544,7 +537,7 @@ class _Drawing:
                 if tail == sender.anchor:
                     attrs["lhead"] = sender.name
                 written.add((asker, tail))
-                self.graph.edge(asker, tail, **attrs)
+                write_edge(self.graph, asker, tail, attrs)
                 continue
             if (head, tail) in written and (tail, head) not in written:
                 tail, head, sender, receiver = head, tail, receiver, sender
@@ -558,7 +551,7 @@ class _Drawing:
                     attrs["ltail"] = sender.name
                 else:
                     attrs["lhead"] = receiver.name
-            self.graph.edge(tail, head, **attrs)
+            write_edge(self.graph, tail, head, attrs)
 
     def _message_source(
         self, sender: _Cluster | None, receiver_id: str, sent: list[MessageSent]
@@ -597,7 +590,8 @@ class _Drawing:
         if worker_id not in self._outside_nodes:
             node = self.ids.take(f"worker_{slug}")
             self._outside_nodes[worker_id] = node
-            self.graph.node(node, label=safe_text(worker_id), id=node, shape="box", style="dashed")
+            attrs = {"label": safe_text(worker_id), "id": node, "shape": "box", "style": "dashed"}
+            write_node(self.graph, node, attrs)
         return self._outside_nodes[worker_id]
 
 

@@ -16,6 +16,7 @@ import graphviz
 
 from .ids import worker_slug
 from .labels import join_lines, safe_text
+from .statements import node as write_node
 from .words import N_, format_number, plural_translator
 
 __all__ = [
@@ -138,7 +139,7 @@ def add_seen_note(
     attrs = SEEN_NOTHING if nothing else SEEN_NOTE
     label = join_lines([safe_text(line, limit=60) for line in seen_lines(seen, _, lang)])
     classes = "seen nothing" if nothing else "seen clear"
-    sub.node(node, label=label, id=node, **attrs, **{"class": classes})
+    write_node(sub, node, {"label": label, "id": node, **attrs, "class": classes})
 
 
 class SeenRecord(dict[str, dict[str, object]]):

@@ -11,13 +11,15 @@ here, and the line is appended to the graph's ``body`` (its documented list of D
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import graphviz
 from graphviz import quoting
 
-__all__ = ["attr_list", "edge", "node", "quote"]
+__all__ = ["attr_list", "attributes", "digraph", "edge", "node", "quote", "source", "subgraph"]
 
 _IS_HTML = quoting.HTML_STRING.match
 _IS_ID = quoting.ID.match
@@ -91,3 +93,62 @@ def node(graph: graphviz.Digraph, name: str, attrs: Mapping[str, str | None]) ->
 def edge(graph: graphviz.Digraph, tail: str, head: str, attrs: Mapping[str, str | None]) -> None:
     """What ``graph.edge(tail, head, **attrs)`` writes."""
     graph.body.append(f"\t{_quote_edge(tail)} -> {_quote_edge(head)}{attr_list(attrs)}\n")
+
+
+def _sorted_pairs(attrs: Mapping[str, str | None]) -> str:
+    # ``graph.attr(...)`` and a graph's default attributes: every pair sorted by name, ``label`` too.
+    return " ".join(f"{quote(k)}={quote(v)}" for k, v in sorted(attrs.items()) if v is not None)
+
+
+def attributes(graph: graphviz.Digraph, attrs: Mapping[str, str | None]) -> None:
+    """What ``graph.attr(**attrs)`` writes: the attributes of ``graph`` itself."""
+    if attrs:  # graphviz writes a line even when every value is None
+        graph.body.append(f"\t{_sorted_pairs(attrs)}\n")
+
+
+@contextmanager
+def subgraph(graph: graphviz.Digraph, name: str) -> Iterator[graphviz.Digraph]:
+    """What ``with graph.subgraph(name=name) as sub:`` writes.
+
+    ``graphviz`` copies the whole parent graph to make each subgraph; a picture of four boxes made a
+    copy of the picture so far for every box.
+    """
+    sub = graphviz.Digraph()
+    yield sub
+    graph.body.append(f"\tsubgraph {quote(name)} {{\n")
+    graph.body.extend([f"\t{line}" for line in sub.body])
+    graph.body.append("\t}\n")
+
+
+_Pairs = frozenset[tuple[str, str]]
+
+
+@lru_cache(maxsize=64)
+def _default_lines(graph_attr: _Pairs, node_attr: _Pairs, edge_attr: _Pairs) -> tuple[str, ...]:
+    # The same styles head every picture: quoted once.
+    lines = []
+    for kw, attrs in (("graph", graph_attr), ("node", node_attr), ("edge", edge_attr)):
+        if attrs:
+            pairs = _sorted_pairs(dict(attrs))
+            lines.append(f"\t{kw} [{pairs}]\n" if pairs else f"\t{kw}\n")
+    return tuple(lines)
+
+
+def digraph(
+    name: str, graph_attr: Mapping[str, str], node_attr: Mapping[str, str], edge_attr: Mapping[str, str]
+) -> graphviz.Digraph:
+    """A graph whose ``source(graph)`` is what ``graphviz.Digraph(name=name, graph_attr=..., ...)`` writes.
+
+    The default attributes are written as the first lines of its body (where ``graphviz`` writes
+    them, right after the head), so they are quoted once, not each time the text is made.
+    """
+    lines = _default_lines(
+        frozenset(graph_attr.items()), frozenset(node_attr.items()), frozenset(edge_attr.items())
+    )
+    return graphviz.Digraph(name=name, body=lines)
+
+
+def source(graph: graphviz.Digraph) -> str:
+    """``graph.source`` of a graph made by ``digraph`` (no comment, not strict, attributes in its body)."""
+    assert not (graph.comment or graph.strict or graph.graph_attr or graph.node_attr or graph.edge_attr)
+    return "".join([f"digraph {quote(graph.name)} {{\n", *graph.body, "}\n"])
