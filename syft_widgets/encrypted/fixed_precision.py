@@ -28,6 +28,22 @@ def scale_of(base: int, precision: int) -> int:
     return _DEFAULT_SCALE if base == BASE and precision == PRECISION else int(base) ** int(precision)
 
 
+# A scale as a 0-d tensor, per (scale, dtype). torch wraps a Python number in a new tensor on every
+# operation; a ready 0-d tensor of the other operand's dtype gives the same result (same dtype
+# rules, the same arithmetic) in about half the time. None where the scale is not exact in dtype.
+_SCALE_TENSORS: dict[tuple[int, torch.dtype], torch.Tensor | None] = {}
+
+
+def _scale_tensor(scale: int, dtype: torch.dtype) -> torch.Tensor | int:
+    """``scale`` as a 0-d tensor of ``dtype`` (made once), or the number itself if not exact there."""
+    key = (scale, dtype)
+    if key not in _SCALE_TENSORS:
+        ready = torch.tensor(float(scale), dtype=dtype)
+        _SCALE_TENSORS[key] = ready if float(ready) == scale else None
+    found = _SCALE_TENSORS[key]
+    return scale if found is None else found
+
+
 def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> torch.Tensor:
     """The int64 encoding of ``t`` (truncated toward zero).
 
@@ -55,7 +71,9 @@ def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> tor
             "Scale the data down first, or use fewer fractional digits: "
             "x.fix_precision(precision_fractional=2)."
         )
-    return (data * scale).long() if data.is_floating_point() else data.long() * scale
+    if data.is_floating_point():
+        return (data * _scale_tensor(scale, data.dtype)).long()
+    return data.long() * scale
 
 
 def encode_number(value: float, base: int = BASE, precision: int = PRECISION) -> int:
@@ -70,7 +88,8 @@ def decode(encoded: torch.Tensor, base: int = BASE, precision: int = PRECISION) 
     tensor([ 0.5000, -1.2500])
     """
     plain = encoded.encoded if type(encoded) is FixedPrecisionTensor else encoded
-    floats = plain / scale_of(base, precision)  # int64 / int: floats of the default dtype, in one pass
+    # int64 / a scale of the default float dtype: floats of that dtype (as int64 / int), in one pass
+    floats = plain / _scale_tensor(scale_of(base, precision), torch.get_default_dtype())
     return floats if floats.dtype == torch.float32 else floats.to(torch.float32)
 
 
