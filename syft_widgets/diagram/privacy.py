@@ -17,6 +17,7 @@ import graphviz
 from .ids import worker_slug
 from .labels import join_lines, safe_text
 from .statements import node as write_node
+from .statements import subgraph
 from .words import N_, format_number, plural_translator
 
 __all__ = [
@@ -126,20 +127,26 @@ def seen_lines(
 
 
 def add_seen_note(
-    sub: graphviz.Digraph,
+    graph: graphviz.Digraph,
+    box: str,
     worker_id: str,
     seen: WorkerSeenLike,
     _: Callable[[str], str],
     lang: str,
     id_prefix: str = "",
 ) -> None:
-    """One note node in ``worker_id``'s box (``sub``) that says what the worker has seen."""
+    """One note node in ``worker_id``'s box (the subgraph named ``box``) that says what it has seen.
+
+    It is written after everything else in the picture, so a saved page can add the notes to a
+    picture drawn without them (widgets/_export.py, PrivacyNotes).
+    """
     node = f"{id_prefix}seen_{worker_slug(worker_id)}"
     nothing = seen.clear_count == 0
     attrs = SEEN_NOTHING if nothing else SEEN_NOTE
     label = join_lines([safe_text(line, limit=60) for line in seen_lines(seen, _, lang)])
     classes = "seen nothing" if nothing else "seen clear"
-    write_node(sub, node, {"label": label, "id": node, **attrs, "class": classes})
+    with subgraph(graph, box) as sub:  # the box again: graphviz adds the note to the box drawn before
+        write_node(sub, node, {"label": label, "id": node, **attrs, "class": classes})
 
 
 class SeenRecord(dict[str, dict[str, object]]):

@@ -25,7 +25,6 @@ from . import style
 from .labels import join_lines, kind_id, safe_text, shape_text
 from .operations import operation_word
 from .privacy import SEEN_NOTE, SEEN_NOTHING, WorkerSeenLike, add_seen_note
-from .statements import subgraph
 from .words import N_, format_number, translator
 
 __all__ = [
@@ -255,8 +254,7 @@ class ShareLook:
                 seen = self.seen.get(c.worker.id)
                 if seen is None:  # a worker the record never heard of: nothing is claimed about it
                     continue
-                with subgraph(graph, c.name) as sub:  # graphviz's text, cheaper (statements.py)
-                    add_seen_note(sub, c.worker.id, seen, self._, self.lang, id_prefix)
+                add_seen_note(graph, c.name, c.worker.id, seen, self._, self.lang, id_prefix)
 
     def _draw_links(self, graph: graphviz.Digraph, clusters: Mapping[str, _Cluster], prefix: str) -> None:
         # One dotted line from each share of a secret to the next holder's share: the group at a glance.

@@ -6,7 +6,6 @@ tested on its own. The front end's files live here too: the live view and the sa
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import pathlib
@@ -16,10 +15,10 @@ from typing import Any
 
 import graphviz
 
-from ..diagram import to_dot
 from ..diagram.ids import worker_slug
-from ..diagram.privacy import WorkerSeenLike
-from ..snapshot import WorkerView, WorldSnapshot
+from ..diagram.privacy import WorkerSeenLike, add_seen_note
+from ..diagram.words import translator
+from ..snapshot import WorldSnapshot
 
 __all__ = [
     "BUNDLE",
@@ -128,21 +127,20 @@ def expandable_keys(dot: str) -> list[str]:
 
 # ---- the privacy overlay of a saved page, without drawing every step twice ----------------------------
 # The overlay adds one note to each worker's box, written after everything else in the picture, box by
-# box (diagram/shares.py, ShareLook.draw_extras): a step's picture with the overlay is its plain picture
-# with the notes' statements before the closing brace. A page of 500 steps carries both pictures of
-# every step in two languages; drawing only the notes, each once while its worker's record stays the
-# same, costs about a tenth of drawing every picture again. tests/test_widget_export.py compares the
-# result with full drawings, step by step.
+# box (diagram/shares.py, ShareLook.draw_extras, through privacy.add_seen_note): a step's picture with
+# the overlay is its plain picture with the notes' statements before the closing brace. A page of 500
+# steps carries both pictures of every step in two languages; writing only the notes, each once while
+# its worker's record stays the same, costs a small part of drawing every picture again.
+# tests/test_widget_export.py compares the result with full drawings, step by step.
 
 _CLOSE = "}\n"  # how a picture's DOT text ends
 
 
 class PrivacyNotes:
-    """Adds the privacy overlay's notes to plain pictures, drawing each note once per saved page."""
+    """Adds the privacy overlay's notes to plain pictures, writing each note once per saved page."""
 
     def __init__(self) -> None:
-        self._bare: dict[tuple[WorkerView, str], str] = {}
-        self._notes: dict[tuple[WorkerView, object, str], str | None] = {}
+        self._notes: dict[tuple[str, object, str], str] = {}
 
     def picture(
         self, plain: str, snapshot: WorldSnapshot, seen: Mapping[str, WorkerSeenLike], lang: str
@@ -152,40 +150,35 @@ class PrivacyNotes:
         None when that cannot be done (two workers with one slug, a record that cannot be remembered,
         pictures of another form): the caller then draws the overlay picture in full.
         """
-        workers = [dataclasses.replace(w, objects=(), pointers=()) for w in snapshot.workers]
-        if len({worker_slug(w.id) for w in workers}) < len(workers) or not plain.endswith(_CLOSE):
+        worker_ids = [w.id for w in snapshot.workers]
+        if len({worker_slug(w) for w in worker_ids}) < len(worker_ids) or not plain.endswith(_CLOSE):
             return None
         notes = []
-        for worker in workers:
-            record = seen.get(worker.id)
+        for worker_id in worker_ids:
+            record = seen.get(worker_id)
             if record is None:  # a worker the record never heard of gets no note
                 continue
             if not isinstance(record, Hashable):  # a record of another kind, which cannot be remembered
                 return None
             try:
-                note = self._note(worker, record, lang)
+                notes.append(self._note(worker_id, record, lang))
             except TypeError:  # hashable in form only (a field that is not)
                 return None
-            if note is None:
-                return None
-            notes.append(note)
         return plain[: -len(_CLOSE)] + "".join(notes) + _CLOSE
 
-    def _note(self, worker: WorkerView, seen: WorkerSeenLike, lang: str) -> str | None:
-        # The statements of the note ``seen`` in ``worker``'s box (empty), or None if unsure. A box's
-        # DOT name is "cluster_<worker slug>" in any picture whose workers have distinct slugs
-        # (diagram/ids.py), so its note is written the same whatever else the picture holds.
-        key = (worker, seen, lang)
-        if key not in self._notes:
-            alone = WorldSnapshot(workers=(worker,))
-            bare = self._bare.get((worker, lang))
-            if bare is None:
-                bare = self._bare[worker, lang] = to_dot(alone, lang=lang, legend=False)
-            with_note = to_dot(alone, lang=lang, legend=False, seen={worker.id: seen})
-            head = bare[: -len(_CLOSE)]
-            fits = bare.endswith(_CLOSE) and with_note.startswith(head) and with_note.endswith(_CLOSE)
-            self._notes[key] = with_note[len(head) : -len(_CLOSE)] if fits else None
-        return self._notes[key]
+    def _note(self, worker_id: str, seen: WorkerSeenLike, lang: str) -> str:
+        # The statements of the note ``seen`` in ``worker_id``'s box, written by the overlay's own
+        # function. A box's DOT name is "cluster_<worker slug>" in any picture without an id prefix
+        # whose workers have distinct slugs (diagram/ids.py), so its note is written the same whatever
+        # else the picture holds.
+        key = (worker_id, seen, lang)
+        note = self._notes.get(key)
+        if note is None:
+            graph = graphviz.Digraph()
+            box = f"cluster_{worker_slug(worker_id)}"
+            add_seen_note(graph, box, worker_id, seen, translator(lang), lang)
+            note = self._notes[key] = "".join(graph.body)
+        return note
 
 
 def pack_replay(replay: Mapping[str, Any]) -> dict[str, Any]:
