@@ -123,12 +123,13 @@ def test_save_html_embeds_the_bundle_and_every_step_in_both_languages(view: Live
 def test_html_escapes_user_text_that_could_close_the_script(tmp_path: Path) -> None:
     world = FakeWorld()
     v = LiveView(world=world)
-    world.bus.emit_step(step(0, worker="</script><b>x"))
+    world.bus.emit_step(step(0, worker="</script><!--<b>x"))
     _hub.on_cell_end()
     page = _export.html_page(v.replay_data(), title="t")
     # Only the page's own three scripts close; the worker id stays inside the JSON.
     assert page.count("</script>") == 3
     assert "<b>x" not in page
+    assert "<!--" not in page, "no comment opener, which would change how the scripts end"
     data = _embedded(page, "syft-replay")
     assert [m["index"] for m in data["languages"]["en"]["steps_meta"]] == [0]
     v.close()
