@@ -34,26 +34,27 @@ def tensor_share(
     ``protocol`` ("snn" or "fss") is accepted as in PySyft 0.2 and changes nothing: comparisons here
     always use the dealer-assisted protocol of ``comparison.py``.
     """
-    holders, provider = check_workers(workers, crypto_provider)
+    chosen = check_workers(workers, crypto_provider)
+    holders, provider, holder_ids = chosen.holders, chosen.provider, chosen.holder_ids
     if getattr(self, "is_pointer", False):
         self._check_usable("share")  # type: ignore[attr-defined]
-        secret, share_ids, precision = share_there(self, holders, provider)
+        secret, share_ids, precision = share_there(self, chosen)
         # me's pointers to the shares come with the hand-over (RemoteShared.get), not before.
         shared = SharedTensor.make(
-            holders, share_ids, provider, precision, secret, tuple(self.shape), pointers=False
-        )
+            holders, share_ids, provider, precision, secret, tuple(self.shape), holder_ids=holder_ids,
+            pointers=False,
+        )  # fmt: skip
         return RemoteShared(shared, self.location)  # type: ignore[attr-defined]
     fixed = type(self) is FixedPrecisionTensor  # (isinstance on a tensor costs a metaclass check)
     precision = self.precision_fractional if fixed else None  # type: ignore[attr-defined]
     base = self.base if fixed else BASE  # type: ignore[attr-defined]
     # A fixed-point tensor's shape read on its plain view: on the subclass it costs a torch dispatch.
-    shape = tuple((self.encoded if fixed else self).shape)  # type: ignore[attr-defined]
+    shape = (self.encoded if fixed else self).shape  # type: ignore[attr-defined]
     return share_here(
         self,
-        holders,
-        provider,
+        chosen,
         precision,
-        lambda secret, share_ids, holder_ids: SharedTensor.make(
+        lambda secret, share_ids: SharedTensor.make(
             holders, share_ids, provider, precision, secret, shape, base, holder_ids
         ),
     )

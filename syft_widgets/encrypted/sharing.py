@@ -9,7 +9,7 @@ its own if it is a holder. ``.get()`` fetches every share and adds them up; the 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import torch
 
@@ -26,36 +26,45 @@ from .party import STEPS, mark_share
 from .protocol import open_step
 from .ring import split_additive
 
-__all__ = ["check_workers", "reconstruct", "share_here", "share_there"]
+__all__ = ["Workers", "check_workers", "reconstruct", "share_here", "share_there"]
 
 Made = TypeVar("Made")
 
 
+class Workers(NamedTuple):
+    """Who a value is shared among: the holders in order, the crypto provider, and their ids."""
+
+    holders: tuple[Any, ...]
+    provider: Any
+    holder_ids: tuple[str, ...]  # the shares' marks and the shared value name the holders by id
+    provider_id: str | None
+
+
 # Worker sets already checked, by the identity of the objects given (a notebook shares among the
-# same workers again and again): (me, holders..., provider) -> (holders, provider, the objects).
+# same workers again and again): (me, holders..., provider) -> (the Workers, the objects).
 # An entry keeps its objects alive, so no other object can have their ids while it exists: a key
 # found names exactly the objects it was made for.
-_CHECKED: dict[tuple[int, ...], tuple[tuple[Any, ...], Any, tuple[Any, ...]]] = {}
+_CHECKED: dict[tuple[int, ...], tuple[Workers, tuple[Any, ...]]] = {}
 
 
-def check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
+def check_workers(workers: Sequence[Any], crypto_provider: Any) -> Workers:
     """The holders and crypto provider as worker objects, after checking they can work together."""
     me = WORLD.local_worker
     key = (id(me), *map(id, workers), id(crypto_provider))
     found = _CHECKED.get(key)
     if found is not None:
-        return found[0], found[1]
+        return found[0]
     given = (*workers, *([crypto_provider] if crypto_provider is not None else []))
     if not all(hasattr(w, "send_msg") for w in given):  # ids or lists of workers: the long way
         return _check_workers(workers, crypto_provider)
-    holders, provider = _check_workers(workers, crypto_provider)
+    checked = _check_workers(workers, crypto_provider)
     if len(_CHECKED) > 64:  # a bounded memo: it keeps the worker objects alive
         _CHECKED.clear()
-    _CHECKED[key] = (holders, provider, (me, *workers, crypto_provider))
-    return holders, provider
+    _CHECKED[key] = (checked, (me, *workers, crypto_provider))
+    return checked
 
 
-def _check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[Any, ...], Any]:
+def _check_workers(workers: Sequence[Any], crypto_provider: Any) -> Workers:
     if any(isinstance(w, (list, tuple)) for w in workers):  # x.share([bob, alice]) as well
         workers = [w for group in workers for w in (group if isinstance(group, (list, tuple)) else [group])]
     holders = tuple(WORLD.resolve(w, "share") for w in workers)
@@ -92,7 +101,8 @@ def _check_workers(workers: Sequence[Any], crypto_provider: Any) -> tuple[tuple[
                 f"{w.id!r} is a Ray worker; encrypted computation runs on workers in this process "
                 "(sy.VirtualWorker) only."
             )
-    return holders, provider
+    provider_id = None if provider is None else str(provider.id)
+    return Workers(holders, provider, tuple(str(i) for i in ids), provider_id)
 
 
 def _plain_ints(value: torch.Tensor, precision: int | None) -> torch.Tensor:
@@ -120,21 +130,19 @@ def _tag(secret: int, index: int, holder_ids: tuple[str, ...], provider: Any) ->
 
 def share_here(
     value: torch.Tensor,
-    holders: tuple[Any, ...],
-    provider: Any,
+    workers: Workers,
     precision: int | None,
-    make: Callable[[int, tuple[int, ...], tuple[str, ...]], Made],
+    make: Callable[[int, tuple[int, ...]], Made],
 ) -> Made:
     """``me`` splits its own ``value`` and sends one share to each holder.
 
-    Returns ``make(secret id, share ids, holder ids)``, called inside the share step, so that what
-    it makes (``me``'s pointers to the shares) is in the step's own picture.
+    Returns ``make(secret id, share ids)``, called inside the share step, so that what it makes
+    (``me``'s pointers to the shares) is in the step's own picture.
     """
     me = WORLD.local_worker
+    holders, _, holder_ids, provider_id = workers
     ints = _plain_ints(value, precision)
     secret = new_id()
-    holder_ids = tuple([str(h.id) for h in holders])
-    provider_id = None if provider is None else str(provider.id)
     parts = split_additive(ints, len(holders))
     share_ids: list[int] = []
     if not WORLD.bus.active:  # nobody listens: no step and no message, each holder stores its share
@@ -148,7 +156,7 @@ def share_here(
             except BaseException:
                 _delete_sent(me, holders, share_ids)
                 raise
-            return make(secret, tuple(share_ids), holder_ids)
+            return make(secret, tuple(share_ids))
     detail = {  # what the step says, for diagrams; with the owner's own value for the privacy overlay
         "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
         "crypto_provider": provider_id or "", "precision": precision, "shape": tuple(ints.shape),
@@ -162,7 +170,7 @@ def share_here(
         except BaseException:
             _delete_sent(me, holders, share_ids)
             raise
-        return make(secret, tuple(share_ids), holder_ids)
+        return make(secret, tuple(share_ids))
 
 
 def _delete_sent(me: Any, holders: tuple[Any, ...], share_ids: list[int]) -> None:
@@ -171,19 +179,16 @@ def _delete_sent(me: Any, holders: tuple[Any, ...], share_ids: list[int]) -> Non
         me.send_msg(m.DeleteObject(obj_id), holder)
 
 
-def share_there(
-    pointer: Any, holders: tuple[Any, ...], provider: Any
-) -> tuple[int, tuple[int, ...], int | None]:
-    """Ask the worker ``pointer`` points to to share its own value among ``holders`` (Part 10).
+def share_there(pointer: Any, workers: Workers) -> tuple[int, tuple[int, ...], int | None]:
+    """Ask the worker ``pointer`` points to to share its own value among ``workers`` (Part 10).
 
-    Returns the secret's id, the shares' ids (in the order of ``holders``) and the value's
+    Returns the secret's id, the shares' ids (in the order of the holders) and the value's
     fixed-point precision.
     """
     me = WORLD.local_worker
     owner = pointer.location
     secret = new_id()
-    holder_ids = tuple(str(h.id) for h in holders)
-    provider_id = None if provider is None else str(provider.id)
+    holder_ids, provider_id = workers.holder_ids, workers.provider_id
     detail: dict[str, object] = {
         "secret": secret, "holders": holder_ids, "owner": str(owner.id),
         "crypto_provider": provider_id or "", "precision": None, "shape": tuple(pointer.shape),
