@@ -290,48 +290,65 @@ def reconstruct(shared: Any) -> torch.Tensor:
     if fetching a share fails, or the stop button is pressed before the result reaches the learner,
     the shares already fetched go back to their holders and ``shared`` can be used again.
     """
-    me: Any = WORLD.local_worker
-    total: torch.Tensor | None = None
     fetched: list[tuple[int, torch.Tensor]] = []
     precision: int | None = shared.precision
-    detail: dict[str, object] = {}
-    if WORLD.bus.active:  # what the step says, for diagrams (and the value me sees, below)
-        detail = {
-            "secret": shared.secret_id, "holders": shared._holder_ids, "precision": precision,
-            "shape": tuple(shared.shape),
-        }  # fmt: skip
     held = interrupts.hold()  # an interrupt waits for the release below (see interrupts.py)
     try:
-        with open_step("reconstruct", detail):
-            try:
-                for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
-                    if me.calls_directly(holder):
-                        # Nobody watches: no message (workers.py, calls_directly), and no copy: the
-                        # holder forgets its share, so the share itself comes to me.
-                        part = holder.object_store.remove(obj_id, "get")
-                    else:
-                        part = me.send_msg(m.RequestObject(m.ObjectRef(obj_id)), holder)
-                    fetched.append((obj_id, part))
-                    total = part if total is None else total + part
-            except BaseException:
-                _put_back(shared, fetched)
-                raise
-            assert total is not None
-            shared._spent = True
-            for pointer in (shared._pointers or {}).values():  # spent: drawn faded once, deleting nothing
-                if WORLD.bus.active:
-                    WORLD.pointer_retired(pointer)
-                pointer._retire()
-            if WORLD.bus.active:  # what me now sees, for the diagram and the privacy overlay
-                shown = total if precision is None else decode(total, shared.base, precision)
-                detail["value"] = preview(shown)
-            result = total if precision is None else FixedPrecisionTensor.of(total, shared.base, precision)
+        if WORLD.bus.active:
+            total = _reconstruct_step(shared, fetched)
+        else:  # nobody listens: no step to record (as in share_here)
+            total = _fetch_shares(shared, fetched)
+        result = total if precision is None else FixedPrecisionTensor.of(total, shared.base, precision)
     except BaseException:
         interrupts.release(held)
         raise
     # Interrupted now, the learner would never receive the value: the shares go back instead.
     interrupts.release(held, lambda: _put_back(shared, fetched, reuse=True))
     return result
+
+
+def _reconstruct_step(shared: Any, fetched: list[tuple[int, torch.Tensor]]) -> torch.Tensor:
+    """:func:`_fetch_shares` as a step for the diagrams, which say what ``me`` now sees."""
+    precision = shared.precision
+    detail: dict[str, object] = {
+        "secret": shared.secret_id, "holders": shared._holder_ids, "precision": precision,
+        "shape": tuple(shared.shape),
+    }  # fmt: skip
+    with open_step("reconstruct", detail):
+        total = _fetch_shares(shared, fetched)
+        # what me now sees, for the diagram and the privacy overlay
+        shown = total if precision is None else decode(total, shared.base, precision)
+        detail["value"] = preview(shown)
+    return total
+
+
+def _fetch_shares(shared: Any, fetched: list[tuple[int, torch.Tensor]]) -> torch.Tensor:
+    """Take every share from its holder (noted in ``fetched``) and add them up; ``shared`` is spent.
+
+    If a share cannot be fetched, those already in ``fetched`` go back first.
+    """
+    me: Any = WORLD.local_worker
+    total: torch.Tensor | None = None
+    try:
+        for holder, obj_id in zip(shared.holders, shared.share_ids, strict=True):
+            if me.calls_directly(holder):
+                # Nobody watches: no message (workers.py, calls_directly), and no copy: the
+                # holder forgets its share, so the share itself comes to me.
+                part = holder.object_store.remove(obj_id, "get")
+            else:
+                part = me.send_msg(m.RequestObject(m.ObjectRef(obj_id)), holder)
+            fetched.append((obj_id, part))
+            total = part if total is None else total + part
+    except BaseException:
+        _put_back(shared, fetched)
+        raise
+    assert total is not None
+    shared._spent = True
+    for pointer in (shared._pointers or {}).values():  # spent: drawn faded once, deleting nothing
+        if WORLD.bus.active:
+            WORLD.pointer_retired(pointer)
+        pointer._retire()
+    return total
 
 
 def _put_back(shared: Any, fetched: list[tuple[int, torch.Tensor]], reuse: bool = False) -> None:
