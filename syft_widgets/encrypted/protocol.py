@@ -104,29 +104,31 @@ def run_quietly(
     secrets = [new_id() for _ in outputs]
     stored: list[list[int]] = [[] for _ in outputs]
     shapes: list[tuple[int, ...]] = []
-    with interrupts.Held():
-        try:
-            for i, holder in enumerate(holders):
-                store = holder.object_store
-                try:
-                    inputs = [store.objects[ids[i]] for ids in share_ids]
-                except KeyError:  # a share is gone (a cleared store): the store's own clear error
-                    inputs = [store.get(ids[i]) for ids in share_ids]
-                results = local(Party(i, holder_ids), *inputs, *public)
-                if type(results) is not tuple:  # an interactive program (max of one value): the long way
-                    results = run_local(program, Party(i, holder_ids), inputs, public)
-                for j, result in enumerate(results):
-                    tag = ShareTag(secrets[j], i, holder_ids, provider_id)
-                    obj_id = new_id()  # unique in the process: no store holds it yet
-                    store.register(obj_id, mark_share(result, tag, outputs[j]))
-                    stored[j].append(obj_id)
-                    if not i:  # every holder's result share has the same shape
-                        shapes.append(tuple(result.shape))
-        except BaseException:
-            for per_holder in stored:  # all or nothing: the result shares already stored go
-                for holder, obj_id in zip(holders, per_holder, strict=False):
-                    holder.delete_object(obj_id)
-            raise
+    held = interrupts.hold()  # (as ``with interrupts.Held()``, without a block object per operation)
+    try:
+        for i, holder in enumerate(holders):
+            store = holder.object_store
+            try:
+                inputs = [store.objects[ids[i]] for ids in share_ids]
+            except KeyError:  # a share is gone (a cleared store): the store's own clear error
+                inputs = [store.get(ids[i]) for ids in share_ids]
+            results = local(Party(i, holder_ids), *inputs, *public)
+            if type(results) is not tuple:  # an interactive program (max of one value): the long way
+                results = run_local(program, Party(i, holder_ids), inputs, public)
+            for j, result in enumerate(results):
+                tag = ShareTag(secrets[j], i, holder_ids, provider_id)
+                obj_id = new_id()  # unique in the process: no store holds it yet
+                store.register(obj_id, mark_share(result, tag, outputs[j]))
+                stored[j].append(obj_id)
+                if not i:  # every holder's result share has the same shape
+                    shapes.append(tuple(result.shape))
+    except BaseException:
+        for per_holder in stored:  # all or nothing: the result shares already stored go
+            for holder, obj_id in zip(holders, per_holder, strict=False):
+                holder.delete_object(obj_id)
+        raise
+    finally:
+        interrupts.release(held)
     return secrets, stored, shapes
 
 

@@ -146,17 +146,20 @@ def share_here(
     parts = split_additive(ints, len(holders))
     share_ids: list[int] = []
     if not WORLD.bus.active:  # nobody listens: no step and no message, each holder stores its share
-        with interrupts.Held():
-            try:
-                for i, holder in enumerate(holders):
-                    obj_id = new_id()  # unique in the process: no store holds it yet
-                    tag = ShareTag(secret, i, holder_ids, provider_id)
-                    holder.object_store.register(obj_id, mark_share(parts[i], tag, precision))
-                    share_ids.append(obj_id)
-            except BaseException:
-                _delete_sent(me, holders, share_ids)
-                raise
+        held = interrupts.hold()  # (as ``with interrupts.Held()``, without a block object per share)
+        try:
+            for i, holder in enumerate(holders):
+                obj_id = new_id()  # unique in the process: no store holds it yet
+                tag = ShareTag(secret, i, holder_ids, provider_id)
+                holder.object_store.register(obj_id, mark_share(parts[i], tag, precision))
+                share_ids.append(obj_id)
+        except BaseException:
+            _delete_sent(me, holders, share_ids)
+            raise
+        else:
             return make(secret, tuple(share_ids))
+        finally:
+            interrupts.release(held)
     detail = {  # what the step says, for diagrams; with the owner's own value for the privacy overlay
         "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
         "crypto_provider": provider_id or "", "precision": precision, "shape": tuple(ints.shape),
