@@ -1,15 +1,25 @@
-"""While a page is saved the diagram remembers each object's DOT line between pictures
+"""What the diagram reuses to draw many pictures fast must change nothing in them.
+
+While a page is saved the diagram remembers each object's DOT line between pictures
 (``dot.remembering_object_lines``): a remembered line must be exactly the line drawing the object afresh
-writes, whatever was drawn before it; outside that block nothing is remembered."""
+writes, whatever was drawn before it; outside that block nothing is remembered. A picture planned once
+for several languages (``dot.to_dots``) must be, in each, the picture drawn in that language alone.
+Pictures are written without ``graphviz``'s per-call cost (statements.py), in its own text."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
+import torch
 
-from syft_widgets.diagram import dot, remembering_object_lines, to_dot
-from syft_widgets.events import Step
+from syft_widgets.diagram import dot, remembering_object_lines, to_dot, to_dots
+from syft_widgets.diagram.words import translator
+from syft_widgets.encrypted.seen import SeenLedger
+from syft_widgets.events import MessageSent, Step
+from syft_widgets.snapshot import WorkerView, WorldSnapshot
+from tests.builders import pointer, tensor
 from tests.recorded import SeedTutorial
 
 
@@ -72,3 +82,58 @@ def test_a_graph_with_boxes_is_written_as_graphviz_writes_it(text: str) -> None:
     statements.edge(ours, "anchor", "note", {})
     theirs.edge("anchor", "note")
     assert statements.source(ours) == theirs.source
+
+
+# ---- one picture planned once, written in each language (dot.to_dots) --------------------------------
+# Writing a picture adds to its plan (ids of missing targets, stand-ins for workers not shown): each
+# language must start again from the plan, with its own words, whatever language came first.
+
+BOTH_ORDERS = pytest.mark.parametrize("langs", [("en", "bn"), ("bn", "en")], ids=["en-first", "bn-first"])
+
+
+def planned_once(snapshot: WorldSnapshot, langs: tuple[str, str], **options: Any) -> dict[str, str]:
+    together = to_dots(snapshot, langs, **options)
+    assert list(together) == list(langs)
+    assert together == {lang: to_dot(snapshot, lang=lang, **options) for lang in langs}
+    return together
+
+
+@BOTH_ORDERS
+def test_the_tutorials_steps_planned_once_are_in_each_language_what_drawing_it_alone_makes(
+    seed_tutorial: SeedTutorial, langs: tuple[str, str]
+) -> None:
+    differ = 0
+    for r in seed_tutorial:
+        for expanded in ((), ("store:me",), ("store:bob",)):
+            dots = planned_once(r.step.snapshot, langs, step=r.step, names=r.names, expanded=expanded)
+            differ += dots["en"] != dots["bn"]
+    assert differ, "the languages' words differ"
+
+
+@BOTH_ORDERS
+def test_missing_targets_and_workers_not_shown_planned_once_are_drawn_alike_in_each_language(
+    langs: tuple[str, str],
+) -> None:
+    # A pointer at an object bob no longer has, one at a worker the picture does not show, and a
+    # message to another one: each writing adds their nodes (and ids) again.
+    me = WorkerView("me", "local", True, (), (pointer(10, "bob", 999), pointer(11, "carol", 5)))
+    world = WorldSnapshot((me, WorkerView("bob", "virtual", True, (tensor(1, [1, 2]),))))
+    sent = MessageSent("me", "dave", "send object", "send", (1,), "tensor", 8)
+    dots = planned_once(world, langs, step=Step(0, "send", {}, (sent,), world))
+    assert "missing_bob_999" in dots["en"] and "missing_bob_999_2" not in dots["bn"]
+    assert dots["en"] != dots["bn"]
+
+
+@BOTH_ORDERS
+def test_shares_and_the_privacy_overlay_planned_once_speak_each_language(
+    env: Any, steps: list[Step], langs: tuple[str, str]
+) -> None:
+    x = torch.tensor([25]).share(env.bob, env.alice, crypto_provider=env.secure_worker)
+    (x + x).get()
+    ledger = SeenLedger()
+    for step in steps:
+        ledger.add_step(step)
+        dots = planned_once(step.snapshot, langs, step=step, seen=ledger.as_dict())
+        assert dots["en"] != dots["bn"]
+    for lang in langs:  # the last step reveals the sum, in each language's words
+        assert f'label="{translator(lang)("revealed")}' in dots[lang]

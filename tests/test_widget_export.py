@@ -271,6 +271,29 @@ def test_a_saved_lesson_carries_the_privacy_pictures_a_full_drawing_makes(long_l
     assert all(isinstance(p, dict) for p in packed), "the page stores only the notes"
 
 
+def test_a_saved_lesson_carries_the_unfolded_pictures_a_drawing_in_each_language_makes(
+    long_lesson: LiveView,
+) -> None:
+    # The page draws each unfolded picture in both languages at once (planned once): each must be
+    # what drawing it in that language alone makes, for every step and every store or list.
+    view, names = long_lesson, long_lesson._hub.names
+    data = view.replay_data()
+    for lang in ("en", "bn"):
+        table = data["languages"][lang]
+        assert len(table["expansions"]) == len(table["inner_expansions"]) == len(view.steps)
+        for step, unfolded, inner in zip(
+            view.steps, table["expansions"], table["inner_expansions"], strict=True
+        ):
+            for key, picture in unfolded.items():
+                assert picture == view.dot_for(step, lang, names, expanded=(key,), privacy=False)
+            for key, insides in inner.items():
+                for inside, picture in insides.items():
+                    assert picture == view.dot_for(step, lang, names, expanded=(key, inside), privacy=False)
+        last_unfolded, last_inner = table["expansions"][-1], table["inner_expansions"][-1]
+        assert {"store:bob", "collection:ptrs"} <= set(last_unfolded), "stores and the list unfold"
+        assert "store:me" in last_inner["collection:ptrs"], "me's store unfolds inside the list"
+
+
 @needs_node
 def test_a_saved_long_lesson_replays_its_first_and_last_step_in_both_languages(
     long_lesson: LiveView, tmp_path: Path

@@ -37,7 +37,14 @@ from .statements import edge as write_edge
 from .statements import node as write_node
 from .words import N_, format_number, plural_translator, translator
 
-__all__ = ["MESSAGE_WORDS", "message_label", "messages_label", "remembering_object_lines", "to_dot"]
+__all__ = [
+    "MESSAGE_WORDS",
+    "message_label",
+    "messages_label",
+    "remembering_object_lines",
+    "to_dot",
+    "to_dots",
+]
 
 # Message types the core names (events.MessageSent.message); a command shows its operation instead.
 MESSAGE_WORDS: Mapping[str, str] = {
@@ -124,7 +131,10 @@ class _Cluster:
 
 
 class _Drawing:
-    """Builds one DOT graph; kept as a class only to share its lookup tables between small methods."""
+    """Plans one picture, then writes it in each language asked for (``plan``, then ``write``).
+
+    Kept as a class only to share its lookup tables between small methods.
+    """
 
     def __init__(
         self,
@@ -161,9 +171,8 @@ class _Drawing:
         self._store_ids: dict[str, frozenset[int]] = {}
         self.module_nodes: dict[int, str] = {}
         self._outside_nodes: dict[str, str] = {}  # stand-ins for workers missing from the snapshot
-        # graphviz's text, written cheaper (statements.py): a saved page draws thousands of pictures.
-        self.graph = digraph(f"{id_prefix}world", style.GRAPH, style.NODE, style.EDGE)
-        attributes(self.graph, {"id": f"{id_prefix}world"})
+        self._planned_ids = self.ids  # the ids once planned: each language's picture starts from them
+        self.graph: graphviz.Digraph  # each language's picture gets its own (_start_writing)
 
     # ---- deciding -------------------------------------------------------------------------------
 
@@ -222,6 +231,7 @@ class _Drawing:
         for m in self.snapshot.modules:
             if m.id not in self.folded_modules:
                 self.module_nodes[m.id] = self.ids.take(f"module_{m.id}")
+        self._planned_ids = self.ids.copy()
 
     def _fold_collections(
         self, pointers: list[ObjectView], touched: set[int], all_of_me: bool
@@ -269,8 +279,9 @@ class _Drawing:
 
     # ---- writing --------------------------------------------------------------------------------
 
-    def draw(self, legend: bool) -> str:
-        self.plan()
+    def write(self, lang: str, legend: bool) -> str:
+        """The planned picture in ``lang``: plan() first, then once per language."""
+        self._start_writing(lang)
         pointer_edges = [edge for c in self.clusters.values() for edge in self._pointer_edges(c)]
         local = self._local_cluster()
         for c in self.clusters.values():
@@ -285,6 +296,20 @@ class _Drawing:
         if legend:
             add_legend(self.graph, self._, self.ids.prefix)
         return source(self.graph)
+
+    def _start_writing(self, lang: str) -> None:
+        # What writing a picture adds to the plan (ids and boxes of missing targets, stand-ins for
+        # workers not shown) starts again from the plan, so each language's picture is written alike.
+        if lang != self.lang:
+            self.lang, self._ = lang, translator(lang)
+            self.shares = self.shares.in_language(lang)
+        self.ids = self._planned_ids.copy()
+        self._outside_nodes = {}
+        for c in self.clusters.values():
+            c.dangling = []
+        # graphviz's text, written cheaper (statements.py): a saved page draws thousands of pictures.
+        self.graph = digraph(f"{self.ids.prefix}world", style.GRAPH, style.NODE, style.EDGE)
+        attributes(self.graph, {"id": f"{self.ids.prefix}world"})
 
     def _local_cluster(self) -> _Cluster | None:
         # The snapshot lists the local worker first; its kind says "local" when the core knows it.
@@ -696,10 +721,50 @@ def to_dot(
     >>> to_dot(world, legend=False).splitlines()[0]
     'digraph world {'
     """
+    return to_dots(
+        snapshot,
+        (lang,),
+        step=step,
+        names=names,
+        collections=collections,
+        expanded=expanded,
+        max_objects_per_worker=max_objects_per_worker,
+        id_prefix=id_prefix,
+        legend=legend,
+        seen=seen,
+    )[lang]
+
+
+def to_dots(
+    snapshot: WorldSnapshot,
+    langs: Sequence[str],
+    *,
+    step: Step | None = None,
+    names: Mapping[int, str] | None = None,
+    collections: Sequence[PointerCollection] = (),
+    expanded: Collection[str] = (),
+    max_objects_per_worker: int = 8,
+    id_prefix: str = "",
+    legend: bool = True,
+    seen: Mapping[str, WorkerSeenLike] | None = None,
+) -> dict[str, str]:
+    """``to_dot`` of one picture in each of ``langs``, by language, planned once for all of them.
+
+    What a picture shows, where and under which ids does not depend on its words, so a saved page,
+    which draws every step in every language, decides it once per picture.
+
+    >>> from syft_widgets.snapshot import WorkerView, WorldSnapshot
+    >>> world = WorldSnapshot((WorkerView("me", "local", True, ()),))
+    >>> dots = to_dots(world, ("en", "bn"))
+    >>> dots == {"en": to_dot(world, lang="en"), "bn": to_dot(world, lang="bn")}, dots["en"] == dots["bn"]
+    (True, False)
+    """
+    if not langs:
+        return {}
     drawing = _Drawing(
         snapshot,
         step,
-        lang,
+        langs[0],
         names,
         max_objects_per_worker,
         id_prefix,
@@ -707,4 +772,5 @@ def to_dot(
         expanded=expanded,
         seen=seen,
     )
-    return drawing.draw(legend)
+    drawing.plan()
+    return {lang: drawing.write(lang, legend) for lang in langs}

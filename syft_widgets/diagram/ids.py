@@ -48,6 +48,12 @@ class IdAllocator:
             n += 1
         return self._claim(f"{base}_{n}")
 
+    def copy(self) -> IdAllocator:
+        """An allocator with the same prefix and the ids taken so far, that takes its own from here."""
+        twin = IdAllocator(self.prefix)
+        twin._taken = set(self._taken)
+        return twin
+
     def _claim(self, name: str) -> str:
         self._taken.add(name)
         return name

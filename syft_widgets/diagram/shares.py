@@ -12,6 +12,7 @@ messages are drawn as what they carry (a Beaver triple, comparison masks), and t
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -183,6 +184,12 @@ class ShareLook:
         # The step's own secrets count too: the value a .get() revealed keeps its shares' colour.
         secrets = {tag.secret for tag in self.tags.values()} | _step_secrets(step)
         self.colours = secret_colours(secrets)
+
+    def in_language(self, lang: str) -> ShareLook:
+        """The same look (shares, colours, overlay) with the words of ``lang``."""
+        twin = copy.copy(self)
+        twin.lang, twin._ = lang, translator(lang)
+        return twin
 
     # ---- one node ------------------------------------------------------------------------------
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pathlib
 import shutil
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import anywidget
 import traitlets
 
-from ..diagram import narrate, remembering_object_lines, to_dot
+from ..diagram import narrate, remembering_object_lines, to_dot, to_dots
 from ..diagram.privacy import SeenRecord, seen_record
 from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
@@ -186,61 +186,101 @@ class LiveView(anywidget.AnyWidget):
         ``expanded`` lists the stores and collections drawn unfolded; by default the view's own.
         ``privacy`` draws the privacy overlay; by default when the view's toggle is on.
         """
+        snapshot, options = self._picture(step, names, id_prefix, expanded, privacy)
+        return to_dot(snapshot, lang=lang, **options)
+
+    def dots_for(
+        self,
+        step: Step | None,
+        langs: Sequence[str],
+        names: dict[int, str],
+        id_prefix: str = "",
+        expanded: Collection[str] | None = None,
+        privacy: bool | None = None,
+    ) -> dict[str, str]:
+        """``dot_for`` in each of ``langs``, by language: the picture is planned once for all of them."""
+        snapshot, options = self._picture(step, names, id_prefix, expanded, privacy)
+        return to_dots(snapshot, langs, **options)
+
+    def _picture(
+        self,
+        step: Step | None,
+        names: dict[int, str],
+        id_prefix: str,
+        expanded: Collection[str] | None,
+        privacy: bool | None,
+    ) -> tuple[WorldSnapshot, dict[str, Any]]:
+        # What to draw for dot_for and dots_for: the snapshot, and to_dot's options but the language.
         keys = self.expanded if expanded is None else expanded
         overlay = self.privacy if privacy is None else privacy
         seen = self._seen.after(self._history.steps, step) if overlay else None
-        collections = self._hub.collections
         # Only this view's workers: the step with the world as it was then, or the world now.
         shown = None if step is None else filter_step(step, self._ids)
         snapshot: WorldSnapshot = (
             filter_snapshot(self._world.snapshot(), self._ids) if shown is None else shown.snapshot
         )
         # The legend has a fold of its own in the view (legend_dot), so drawings leave it out.
-        return to_dot(
-            snapshot,
-            step=shown,
-            lang=lang,
-            names=names,
-            collections=collections,
-            expanded=keys,
-            id_prefix=id_prefix,
-            legend=False,
-            seen=seen,
-        )
+        options = {
+            "step": shown,
+            "names": names,
+            "collections": self._hub.collections,
+            "expanded": keys,
+            "id_prefix": id_prefix,
+            "legend": False,
+            "seen": seen,
+        }
+        return snapshot, options
 
     def expansions_for(
-        self, steps: Sequence[Step], lang: str, names: dict[int, str], folded: Sequence[str]
-    ) -> tuple[list[dict[str, str]], list[dict[str, dict[str, str]]]]:
-        """Per step, its pictures with what can unfold unfolded: a saved page's clicks.
+        self,
+        steps: Sequence[Step],
+        langs: Sequence[str],
+        names: dict[int, str],
+        folded: Mapping[str, Sequence[str]],
+    ) -> dict[str, tuple[list[dict[str, str]], list[dict[str, dict[str, str]]]]]:
+        """Per language, per step, its pictures with what can unfold unfolded: a saved page's clicks.
 
-        ``folded`` holds the steps' folded pictures. First, each folded store or collection unfolded
-        alone (``{key: picture}``); second, what only appears once one is unfolded (me's store, inside
-        an unfolded list) unfolded with it (``{outer key: {inner key: picture}}``). The newest steps
-        first, until the pictures of each kind add up to ``REPLAY_EXPANSION_CHARS`` characters in this
-        language; older steps then carry none and stay folded in the page.
+        ``folded`` holds each language's folded pictures of the steps. First, each folded store or
+        collection unfolded alone (``{key: picture}``); second, what only appears once one is unfolded
+        (me's store, inside an unfolded list) unfolded with it (``{outer key: {inner key: picture}}``).
+        The newest steps first, until the pictures of each kind add up to ``REPLAY_EXPANSION_CHARS``
+        characters in a language; older steps then carry none in it and stay folded in the page. A
+        picture wanted in several languages is drawn in all of them at once (dots_for).
         """
-        budget = inner_budget = REPLAY_EXPANSION_CHARS
-        found: list[dict[str, str]] = []
-        found_inner: list[dict[str, dict[str, str]]] = []
-        for step, dot in zip(reversed(steps), reversed(folded), strict=True):
-            pictures: dict[str, str] = {}
-            inner: dict[str, dict[str, str]] = {}
-            if budget > 0:
-                outer_keys = _export.expandable_keys(dot)
-                for key in outer_keys:
-                    pictures[key] = self.dot_for(step, lang, names, expanded=(key,), privacy=False)
-                    budget -= len(pictures[key])
-                for key in outer_keys if inner_budget > 0 else ():
-                    for inside in _export.expandable_keys(pictures[key]):
-                        if inside not in outer_keys:
-                            both = self.dot_for(step, lang, names, expanded=(key, inside), privacy=False)
-                            inner.setdefault(key, {})[inside] = both
-                            inner_budget -= len(both)
-            found.append(pictures)
-            found_inner.append(inner)
-        found.reverse()
-        found_inner.reverse()
-        return found, found_inner
+        budget = dict.fromkeys(langs, REPLAY_EXPANSION_CHARS)
+        inner_budget = dict.fromkeys(langs, REPLAY_EXPANSION_CHARS)
+        found: dict[str, list[dict[str, str]]] = {lang: [] for lang in langs}
+        found_inner: dict[str, list[dict[str, dict[str, str]]]] = {lang: [] for lang in langs}
+        for back, step in enumerate(reversed(steps), start=1):
+            pictures: dict[str, dict[str, str]] = {lang: {} for lang in langs}
+            inner: dict[str, dict[str, dict[str, str]]] = {lang: {} for lang in langs}
+            outer_keys = {
+                lang: _export.expandable_keys(folded[lang][-back]) for lang in langs if budget[lang] > 0
+            }
+            for key, in_langs in _languages_of(outer_keys).items():
+                drawn = self.dots_for(step, in_langs, names, expanded=(key,), privacy=False)
+                for lang, picture in drawn.items():
+                    pictures[lang][key] = picture
+                    budget[lang] -= len(picture)
+            inner_keys = {  # (outer key, what only shows once it is unfolded)
+                lang: [
+                    (key, inside)
+                    for key in keys
+                    for inside in _export.expandable_keys(pictures[lang][key])
+                    if inside not in keys
+                ]
+                for lang, keys in outer_keys.items()
+                if inner_budget[lang] > 0
+            }
+            for (key, inside), in_langs in _languages_of(inner_keys).items():
+                drawn = self.dots_for(step, in_langs, names, expanded=(key, inside), privacy=False)
+                for lang, picture in drawn.items():
+                    inner[lang].setdefault(key, {})[inside] = picture
+                    inner_budget[lang] -= len(picture)
+            for lang in langs:
+                found[lang].append(pictures[lang])
+                found_inner[lang].append(inner[lang])
+        return {lang: (found[lang][::-1], found_inner[lang][::-1]) for lang in langs}
 
     def privacy_dot_for(
         self, step: Step, lang: str, names: dict[int, str], plain: str, notes: _export.PrivacyNotes
@@ -284,19 +324,22 @@ class LiveView(anywidget.AnyWidget):
         """Every recorded step drawn and narrated in every language: what a saved .html page replays."""
         names = self._hub.names
         steps = self._history.steps
+        langs = SUPPORTED_LANGUAGES
         languages = {}
         notes = _export.PrivacyNotes()  # each worker's note drawn once while its record stays the same
         with remembering_object_lines():  # one step's picture redraws mostly the objects of the last
-            for lang in SUPPORTED_LANGUAGES:
-                dots = [self.dot_for(s, lang, names, expanded=(), privacy=False) for s in steps]
-                expansions, inner_expansions = self.expansions_for(steps, lang, names, dots)
+            by_step = [self.dots_for(s, langs, names, expanded=(), privacy=False) for s in steps]
+            dots = {lang: [d[lang] for d in by_step] for lang in langs}
+            unfolded = self.expansions_for(steps, langs, names, dots)
+            for lang in langs:
+                expansions, inner_expansions = unfolded[lang]
                 languages[lang] = {
                     "labels": labels(lang),
                     "steps_meta": self.steps_meta_for(lang),
-                    "dots": dots,
+                    "dots": dots[lang],
                     "privacy_dots": [
                         self.privacy_dot_for(s, lang, names, d, notes)
-                        for s, d in zip(steps, dots, strict=True)
+                        for s, d in zip(steps, dots[lang], strict=True)
                     ],
                     "expansions": expansions,
                     "inner_expansions": inner_expansions,
@@ -391,6 +434,22 @@ class LiveView(anywidget.AnyWidget):
     def __repr__(self) -> str:
         count = len(self._history) if hasattr(self, "_history") else 0
         return f"<LiveView lang={self.lang!r} step={self.step} steps={count} workers={self._ids or 'all'}>"
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _languages_of(keys_by_lang: Mapping[str, Sequence[K]]) -> dict[K, list[str]]:
+    """Each key, in the order first met, with the languages that want it.
+
+    >>> _languages_of({"en": ["store:bob", "collection:ptrs"], "bn": ["store:bob"]})
+    {'store:bob': ['en', 'bn'], 'collection:ptrs': ['en']}
+    """
+    langs: dict[K, list[str]] = {}
+    for lang, keys in keys_by_lang.items():
+        for key in keys:
+            langs.setdefault(key, []).append(lang)
+    return langs
 
 
 def show(*workers: object, lang: str = "en") -> LiveView:
