@@ -30,18 +30,18 @@ def scale_of(base: int, precision: int) -> int:
 
 # A scale as a 0-d tensor, per (scale, dtype). torch wraps a Python number in a new tensor on every
 # operation; a ready 0-d tensor of the other operand's dtype gives the same result (same dtype
-# rules, the same arithmetic) in about half the time. None where the scale is not exact in dtype.
-_SCALE_TENSORS: dict[tuple[int, torch.dtype], torch.Tensor | None] = {}
+# rules, the same arithmetic) in about half the time. Where the scale is not exact in that dtype,
+# the entry is the number itself.
+_SCALES: dict[tuple[int, torch.dtype], torch.Tensor | int] = {}
 
 
 def _scale_tensor(scale: int, dtype: torch.dtype) -> torch.Tensor | int:
-    """``scale`` as a 0-d tensor of ``dtype`` (made once), or the number itself if not exact there."""
-    key = (scale, dtype)
-    if key not in _SCALE_TENSORS:
-        ready = torch.tensor(float(scale), dtype=dtype)
-        _SCALE_TENSORS[key] = ready if float(ready) == scale else None
-    found = _SCALE_TENSORS[key]
-    return scale if found is None else found
+    """``scale`` as a 0-d CPU tensor of ``dtype`` (made once), or the number itself if not exact there."""
+    found = _SCALES.get((scale, dtype))
+    if found is None:
+        ready = torch.tensor(float(scale), dtype=dtype, device="cpu")
+        found = _SCALES[(scale, dtype)] = ready if float(ready) == scale else scale
+    return found
 
 
 def encode(t: torch.Tensor, base: int = BASE, precision: int = PRECISION) -> torch.Tensor:
