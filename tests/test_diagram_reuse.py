@@ -2,7 +2,8 @@
 
 While a page is saved the diagram remembers each object's DOT line between pictures
 (``dot.remembering_object_lines``): a remembered line must be exactly the line drawing the object afresh
-writes, whatever was drawn before it; outside that block nothing is remembered. A picture planned once
+writes, whatever was drawn before it; outside that block nothing is remembered; the same for arrows
+(``statements.remembering_arrows``). A picture planned once
 for several languages (``dot.to_dots``) must be, in each, the picture drawn in that language alone.
 Pictures are written without ``graphviz``'s per-call cost (statements.py), in its own text."""
 
@@ -14,12 +15,19 @@ from typing import Any
 import pytest
 import torch
 
-from syft_widgets.diagram import dot, remembering_object_lines, to_dot, to_dots
+from syft_widgets.diagram import (
+    dot,
+    remembering_arrows,
+    remembering_object_lines,
+    statements,
+    to_dot,
+    to_dots,
+)
 from syft_widgets.diagram.words import translator
 from syft_widgets.encrypted.seen import SeenLedger
 from syft_widgets.events import MessageSent, Step
 from syft_widgets.snapshot import WorkerView, WorldSnapshot
-from tests.builders import pointer, tensor
+from tests.builders import pointer, synthetic_snapshot, synthetic_step, tensor
 from tests.recorded import SeedTutorial
 
 
@@ -44,6 +52,32 @@ def test_pictures_drawn_one_after_another_are_what_fresh_drawings_make(
     named, unnamed = one_after_another[:count], one_after_another[count : 2 * count]
     assert any("x_ptr" in d for d in named), "the names are drawn"
     assert not any("x_ptr" in d for d in unnamed), "and only where given"
+
+
+def test_pictures_written_with_remembered_arrows_are_what_fresh_drawings_make(
+    seed_tutorial: SeedTutorial,
+) -> None:
+    # The tutorial's steps in both languages, then worlds whose boxes grow: the same arrow ids (a box's
+    # rows "cluster_w0_row_1", a pointer's "obj_10_to") join other nodes from one picture to the next.
+    worlds = [synthetic_snapshot(objects, pointers=6) for objects in (12, 40, 12, 90)]
+    pictures: list[tuple[WorldSnapshot, dict[str, Any]]] = [
+        (r.step.snapshot, {"step": r.step, "names": r.names, "lang": lang})
+        for lang in ("en", "bn")
+        for r in seed_tutorial
+    ]
+    pictures += [
+        (w, {"step": synthetic_step(w), "expanded": expanded})
+        for w in worlds
+        for expanded in ((), ("store:w0",))
+    ]
+    assert statements._ARROWS is None
+    fresh = [to_dot(snapshot, legend=False, **options) for snapshot, options in pictures]
+    with remembering_arrows():
+        remembered = [to_dot(snapshot, legend=False, **options) for snapshot, options in pictures]
+        assert statements._ARROWS, "arrows were remembered"
+    assert statements._ARROWS is None, "and forgotten after the block"
+    assert remembered == fresh
+    assert sum("_row_" in d for d in fresh) >= 4, "the folded boxes of 40 and 90 objects are drawn in rows"
 
 
 # ---- a picture's frame written as graphviz writes it (statements.digraph, subgraph, attributes, source) ----
@@ -128,7 +162,7 @@ def test_missing_targets_and_workers_not_shown_planned_once_are_drawn_alike_in_e
 def test_shares_and_the_privacy_overlay_planned_once_speak_each_language(
     env: Any, steps: list[Step], langs: tuple[str, str]
 ) -> None:
-    x = torch.tensor([25]).share(env.bob, env.alice, crypto_provider=env.secure_worker)
+    x = torch.tensor([25]).share(env.bob, env.alice, crypto_provider=env.secure_worker)  # type: ignore[attr-defined]
     (x + x).get()
     ledger = SeenLedger()
     for step in steps:

@@ -3,5 +3,14 @@
 from .changes import Changes, step_changes
 from .dot import remembering_object_lines, to_dot, to_dots
 from .narrate import narrate
+from .statements import remembering_arrows
 
-__all__ = ["Changes", "narrate", "remembering_object_lines", "step_changes", "to_dot", "to_dots"]
+__all__ = [
+    "Changes",
+    "narrate",
+    "remembering_arrows",
+    "remembering_object_lines",
+    "step_changes",
+    "to_dot",
+    "to_dots",
+]

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import anywidget
 import traitlets
 
-from ..diagram import narrate, remembering_object_lines, to_dot, to_dots
+from ..diagram import narrate, remembering_arrows, remembering_object_lines, to_dot, to_dots
 from ..diagram.privacy import SeenRecord, seen_record
 from ..diagram.words import SUPPORTED_LANGUAGES, check_language, translator
 from ..events import Step
@@ -327,7 +327,8 @@ class LiveView(anywidget.AnyWidget):
         langs = SUPPORTED_LANGUAGES
         languages = {}
         notes = _export.PrivacyNotes()  # each worker's note drawn once while its record stays the same
-        with remembering_object_lines():  # one step's picture redraws mostly the objects of the last
+        # One step's picture redraws mostly the objects and arrows of the last, in each language.
+        with remembering_object_lines(), remembering_arrows():
             by_step = [self.dots_for(s, langs, names, expanded=(), privacy=False) for s in steps]
             dots = {lang: [d[lang] for d in by_step] for lang in langs}
             unfolded = self.expansions_for(steps, langs, names, dots)
