@@ -59,8 +59,8 @@ def time_saves() -> tuple[list[float], int]:
 
     Each save is made by a view opened just before it, so nothing is left from an earlier save; it
     shares the lesson's recorded steps, and narrates them in its own language on opening, as a view
-    open during the lesson has done. The diagram remembers object lines only while one page is
-    saved, so every save starts cold.
+    open during the lesson has done. The diagram remembers object lines and arrows only while one
+    page is saved, so every save starts cold.
     """
     times = []
     with tempfile.TemporaryDirectory() as tmp:
