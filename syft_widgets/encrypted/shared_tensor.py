@@ -69,12 +69,15 @@ class _SharedMethods(SharedOperations):
 
         ``pointers``: make ``me``'s pointers to the shares now if someone draws (else on first use).
         """
+        if holder_ids is None:
+            holder_ids = tuple(str(h.id) for h in holders)
         shared: Any = torch.Tensor._make_subclass(SharedTensor, _EMPTY, False)
-        shared.__dict__.update(
-            holders=holders, share_ids=share_ids, crypto_provider=crypto_provider, precision=precision,
-            base=base, secret_id=secret_id, _shape=torch.Size(shape), _spent=False, _pointers=None,
-            _holder_ids=holder_ids or tuple(str(h.id) for h in holders),
-        )  # fmt: skip
+        # A new object's attributes, as one dict made at its full size (no keyword dict to copy from).
+        shared.__dict__ = {
+            "holders": holders, "share_ids": share_ids, "crypto_provider": crypto_provider,
+            "precision": precision, "base": base, "secret_id": secret_id, "_shape": torch.Size(shape),
+            "_spent": False, "_pointers": None, "_holder_ids": holder_ids,
+        }  # fmt: skip
         if pointers and WORLD.bus.active:  # someone draws: me's pointers to the shares should be there
             _ = shared.shares
         return shared
