@@ -32,7 +32,7 @@ from tests.recorded import SeedTutorial
 
 
 def drawn_afresh(step: Step, lang: str, names: Mapping[int, str] | None) -> str:
-    assert dot._OBJECT_LINES is None  # nothing remembered outside the block
+    assert dot._OBJECT_LINES.table is None  # nothing remembered outside the block
     return to_dot(step.snapshot, step=step, lang=lang, names=names, legend=False)
 
 
@@ -46,7 +46,7 @@ def test_pictures_drawn_one_after_another_are_what_fresh_drawings_make(
     runs += [(r.step, None) for r in seed_tutorial] + runs
     with remembering_object_lines():
         one_after_another = [to_dot(s.snapshot, step=s, lang=lang, names=n, legend=False) for s, n in runs]
-        assert dot._OBJECT_LINES, "lines were remembered"
+        assert dot._OBJECT_LINES.table, "lines were remembered"
     assert one_after_another == [drawn_afresh(s, lang, n) for s, n in runs]
     count = len(seed_tutorial)
     named, unnamed = one_after_another[:count], one_after_another[count : 2 * count]
@@ -70,12 +70,12 @@ def test_pictures_written_with_remembered_arrows_are_what_fresh_drawings_make(
         for w in worlds
         for expanded in ((), ("store:w0",))
     ]
-    assert statements._ARROWS is None
+    assert statements._ARROWS.table is None
     fresh = [to_dot(snapshot, legend=False, **options) for snapshot, options in pictures]
     with remembering_arrows():
         remembered = [to_dot(snapshot, legend=False, **options) for snapshot, options in pictures]
-        assert statements._ARROWS, "arrows were remembered"
-    assert statements._ARROWS is None, "and forgotten after the block"
+        assert statements._ARROWS.table, "arrows were remembered"
+    assert statements._ARROWS.table is None, "and forgotten after the block"
     assert remembered == fresh
     assert sum("_row_" in d for d in fresh) >= 4, "the folded boxes of 40 and 90 objects are drawn in rows"
 

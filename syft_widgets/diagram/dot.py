@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import graphviz
@@ -32,7 +32,7 @@ from .legend import add_legend
 from .operations import operation_word
 from .privacy import WorkerSeenLike
 from .shares import ShareLook, crypto_message_word
-from .statements import Remembered, attributes, digraph, source, subgraph
+from .statements import RememberedWhileSaving, attributes, digraph, source, subgraph
 from .statements import edge as write_edge
 from .statements import node as write_node
 from .words import N_, format_number, plural_translator, translator
@@ -427,17 +427,19 @@ class _Drawing:
         # While a page is saved (remembering_object_lines), a step's picture redraws mostly the
         # objects of the step before, so an object's line is remembered by all it depends on. Not in
         # a picture with shares: their colours depend on every secret in it.
-        key = None
-        if _OBJECT_LINES is not None and not self.shares.tags:
-            name = self.names.get(obj.id) if is_local_pointer else None
-            key = (node, worker_id, obj, name, self.changes.status((worker_id, obj.id)), self.lang)
-            line = _OBJECT_LINES.get(key)
-            if line is not None:
-                sub.body.append(line)
-                return
-        self._write_object(sub, worker_id, obj, node, is_local_pointer)
-        if key is not None and _OBJECT_LINES is not None:
-            _OBJECT_LINES.remember(key, sub.body[-1])
+        lines = _OBJECT_LINES.table
+        if lines is None or self.shares.tags:
+            self._write_object(sub, worker_id, obj, node, is_local_pointer)
+            return
+        name = self.names.get(obj.id) if is_local_pointer else None
+        key = (node, worker_id, obj, name, self.changes.status((worker_id, obj.id)), self.lang)
+        line = lines.get(key)
+        if line is None:
+            self._write_object(sub, worker_id, obj, node, is_local_pointer)
+            line = sub.body[-1]
+            lines.remember(key, line)
+        else:
+            sub.body.append(line)
 
     def _write_object(
         self, sub: graphviz.Digraph, worker_id: str, obj: ObjectView, node: str, is_local_pointer: bool
@@ -621,27 +623,17 @@ class _Drawing:
 
 
 # Object nodes' DOT lines, by (node id, worker, object, variable name, change, language), while a
-# page of many pictures is drawn; None otherwise (a live view draws a picture a push, and a long
-# session's memory must not grow with lines it hardly reuses).
-_OBJECT_LINES: Remembered[tuple[object, ...], str] | None = None
+# page of many pictures is drawn.
+_OBJECT_LINES: RememberedWhileSaving[tuple[object, ...], str] = RememberedWhileSaving(2048)
 
 
-@contextmanager
-def remembering_object_lines(size: int = 2048) -> Iterator[None]:
+def remembering_object_lines() -> AbstractContextManager[None]:
     """Within this block, each object's DOT line is remembered for the pictures drawn after it.
 
     Saving a replay draws every step in every language, folded and unfolded: mostly the same objects,
     which are then written once (about a third of a saved page's drawing). Forgotten afterwards.
     """
-    global _OBJECT_LINES
-    if _OBJECT_LINES is not None:  # already remembering (a save inside a save): keep that table
-        yield
-        return
-    _OBJECT_LINES = Remembered(size)
-    try:
-        yield
-    finally:
-        _OBJECT_LINES = None
+    return _OBJECT_LINES.remembering()
 
 
 # A box of more than this many nodes is drawn in rows of at least this many, not one tall column:

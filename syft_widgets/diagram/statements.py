@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -20,6 +20,7 @@ import graphviz
 from graphviz import quoting
 
 __all__ = [
+    "RememberedWhileSaving",
     "attr_list",
     "attributes",
     "digraph",
@@ -102,14 +103,15 @@ def node(graph: graphviz.Digraph, name: str, attrs: Mapping[str, str | None]) ->
 
 def edge(graph: graphviz.Digraph, tail: str, head: str, attrs: Mapping[str, str | None]) -> None:
     """What ``graph.edge(tail, head, **attrs)`` writes (remembered inside ``remembering_arrows``)."""
-    if _ARROWS is None:
+    arrows = _ARROWS.table
+    if arrows is None:
         graph.body.append(_edge_line(tail, head, attrs))
         return
     key = (tail, head, *attrs.items())
-    line = _ARROWS.get(key)
+    line = arrows.get(key)
     if line is None:
         line = _edge_line(tail, head, attrs)
-        _ARROWS.remember(key, line)
+        arrows.remember(key, line)
     graph.body.append(line)
 
 
@@ -117,28 +119,42 @@ def _edge_line(tail: str, head: str, attrs: Mapping[str, str | None]) -> str:
     return f"\t{_quote_edge(tail)} -> {_quote_edge(head)}{attr_list(attrs)}\n"
 
 
-# Arrows' DOT lines by their ends and attributes, while a page of many pictures is drawn; None
-# otherwise (a live view draws one picture a push, and a long session's memory must not grow).
-_ARROWS: Remembered[tuple[object, ...], str] | None = None
+class RememberedWhileSaving(Generic[K, V]):
+    """A :class:`Remembered` table that exists only inside :meth:`remembering` blocks.
+
+    Saving a page draws hundreds of pictures that repeat each other's lines; a live view draws one
+    picture a push, and a long session's memory must not grow with lines it hardly reuses. So such
+    tables are made when a save begins and forgotten when it ends. ``table`` is None outside.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.table: Remembered[K, V] | None = None
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        if self.table is not None:  # already remembering (a save inside a save): keep that table
+            yield
+            return
+        self.table = Remembered(self.size)
+        try:
+            yield
+        finally:
+            self.table = None
 
 
-@contextmanager
-def remembering_arrows(size: int = 4096) -> Iterator[None]:
+# Arrows' DOT lines by their ends and attributes, while a page of many pictures is drawn.
+_ARROWS: RememberedWhileSaving[tuple[object, ...], str] = RememberedWhileSaving(4096)
+
+
+def remembering_arrows() -> AbstractContextManager[None]:
     """Within this block, each arrow's DOT line is remembered for the pictures written after it.
 
     An arrow's line depends on nothing but its ends and attributes, and a saved page writes the same
     arrows (a pointer's to its target, the rows of a box) picture after picture and in each language:
     a 500-step page writes about 5,000 different arrows 55,000 times. Forgotten afterwards.
     """
-    global _ARROWS
-    if _ARROWS is not None:  # already remembering (a save inside a save): keep that table
-        yield
-        return
-    _ARROWS = Remembered(size)
-    try:
-        yield
-    finally:
-        _ARROWS = None
+    return _ARROWS.remembering()
 
 
 def _sorted_pairs(attrs: Mapping[str, str | None]) -> str:
