@@ -482,6 +482,18 @@ def test_steps_name_the_secret_the_holders_and_the_protocol(part9: Part9, steps:
     assert me_view.objects == ()
 
 
+@pytest.mark.parametrize("base", [10, 2])
+def test_the_share_step_says_the_owners_value_in_the_values_own_base(
+    part9: Part9, steps: list, base: int
+) -> None:
+    # The privacy overlay shows me's own value from this detail: decoded in base 2, -1.25 is -1.25
+    # (its encoding -10 read in base 10 would say -0.01).
+    x = torch.tensor([0.5, -1.25]).fix_precision(base=base, precision_fractional=3)
+    x.share(part9.bob, part9.alice, crypto_provider=part9.crypto_provider)
+    (share,) = [step for step in steps if step.op == "share"]
+    assert share.detail["value"] == "[0.5, -1.25]"
+
+
 def test_a_step_that_makes_shared_values_shows_mes_pointers_to_them(part9: Part9, steps: list) -> None:
     """The picture of ``x = ....share(...)`` (and of ``x * y``) has me's pointers to the new shares."""
     bob, alice, cp = part9.bob, part9.alice, part9.crypto_provider

@@ -54,6 +54,7 @@ def tensor_share(
         self,
         chosen,
         precision,
+        base,
         lambda secret, share_ids: SharedTensor.make(
             holders, share_ids, provider, precision, secret, shape, base, holder_ids
         ),

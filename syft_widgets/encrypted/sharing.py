@@ -132,9 +132,11 @@ def share_here(
     value: torch.Tensor,
     workers: Workers,
     precision: int | None,
+    base: int,
     make: Callable[[int, tuple[int, ...]], Made],
 ) -> Made:
-    """``me`` splits its own ``value`` and sends one share to each holder.
+    """``me`` splits its own ``value`` (fixed-point in ``base`` if ``precision`` is set) and sends
+    one share to each holder.
 
     Returns ``make(secret id, share ids)``, called inside the share step, so that what it makes
     (``me``'s pointers to the shares) is in the step's own picture.
@@ -163,7 +165,7 @@ def share_here(
     detail = {  # what the step says, for diagrams; with the owner's own value for the privacy overlay
         "secret": secret, "holders": holder_ids, "owner": str(getattr(me, "id", "me")),
         "crypto_provider": provider_id or "", "precision": precision, "shape": tuple(ints.shape),
-        "value": preview(ints if precision is None else decode(ints, 10, precision)),
+        "value": preview(ints if precision is None else decode(ints, base, precision)),
     }  # fmt: skip
     with interrupts.Held(), open_step("share", detail):
         try:
