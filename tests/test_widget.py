@@ -490,6 +490,29 @@ def test_a_saved_page_carries_each_steps_stores_unfolded_one_at_a_time(
     assert older == {} and set(newest) == {"store:bob"}
 
 
+def test_the_timeline_forgets_the_narrations_of_dropped_steps_soon(world: FakeWorld) -> None:
+    # A long session's memory stays level: what the timeline cached for steps the history dropped
+    # is forgotten once FORGET_DROPPED_STEPS_EVERY steps have dropped out, in every language used.
+    hub = _hub.hub_for(world)
+    every = live.FORGET_DROPPED_STEPS_EVERY
+    hub.capacity = kept = 4 * every
+    v = LiveView(world=world)
+    try:
+        most = 0
+        for i in range(kept + 5 * every):
+            world.bus.emit_step(send_step(i))
+            for lang in ("en", "bn"):
+                metas = v.steps_meta_for(lang)
+            most = max(most, len(v._narrations), len(v._metas))
+            # The newest steps are kept whatever was forgotten.
+            assert [m["index"] for m in metas] == [s.index for s in v.steps]
+        assert most <= 2 * (kept + every), "at most the history and one round of dropped steps per language"
+        assert {k[1] for k in v._narrations} >= {s.index for s in v.steps}
+    finally:
+        v.close()
+        hub.capacity = _hub.DEFAULT_CAPACITY
+
+
 def test_the_timeline_entries_are_made_once_per_step_and_language(world: FakeWorld, view: LiveView) -> None:
     world.bus.emit_step(send_step(0))
     first = view.steps_meta_for("en")[0]

@@ -39,6 +39,10 @@ _ESM, _CSS = _export.front_end()
 # A saved page carries, per language, at most this much DOT for unfolded stores (newest steps first):
 # about 2 MB, the pictures of some 40 steps of a 1,000-object world.
 REPLAY_EXPANSION_CHARS = 2_000_000
+# The timeline's cached narrations of steps the history has dropped are forgotten once this many
+# steps have been dropped since the last time: a long session's memory stays level (forgetting only
+# when the caches held four times the history made it swing by about 500 KiB).
+FORGET_DROPPED_STEPS_EVERY = 50
 
 
 class LiveView(anywidget.AnyWidget):
@@ -85,6 +89,7 @@ class LiveView(anywidget.AnyWidget):
         self._narrations: dict[tuple[str, int], str] = {}
         self._seen = SeenHistory()  # the privacy overlay's record, folded from the steps when asked
         self._metas: dict[tuple[str, int], dict[str, object]] = {}
+        self._cached_from = 0  # the caches may hold steps from this index on (see steps_meta_for)
         self._updating = False
         self._closed = False
         super().__init__(lang=lang, **kwargs)
@@ -304,10 +309,13 @@ class LiveView(anywidget.AnyWidget):
         Each entry is made once and reused: a push while a loop runs lists up to 500 steps.
         """
         steps = self._history.steps
-        if len(self._narrations) > 4 * max(1, len(steps)):
-            kept = {s.index for s in steps}
-            self._narrations = {k: v for k, v in self._narrations.items() if k[1] in kept}
-            self._metas = {k: v for k, v in self._metas.items() if k[1] in kept}
+        # Step indices only grow, and the history keeps the newest: what it dropped comes before
+        # its oldest step.
+        oldest = steps[0].index if steps else self._cached_from
+        if oldest - self._cached_from >= FORGET_DROPPED_STEPS_EVERY:
+            self._narrations = {k: v for k, v in self._narrations.items() if k[1] >= oldest}
+            self._metas = {k: v for k, v in self._metas.items() if k[1] >= oldest}
+            self._cached_from = oldest
         metas = []
         for s in steps:
             meta = self._metas.get((lang, s.index))
