@@ -20,9 +20,10 @@ from syft_widgets import world
 from syft_widgets.widgets import show
 from syft_widgets.widgets._hub import on_cell_end
 
-# What the view's full history holds moves by up to about ±200 KiB from one moment to the next (it
-# depends on which kinds of steps are in it); a leak of 10 bytes per operation adds 488 KiB over the
-# last 50,000 operations, and one of 20 bytes about 1 MB.
+# What the view's full history holds moves by some tens of KiB from one moment to the next (it
+# depends on which kinds of steps are in it, and on the dropped steps' narrations the timeline has not
+# forgotten yet: live.FORGET_DROPPED_STEPS_EVERY); a leak of 10 bytes per operation adds 488 KiB over
+# the last 50,000 operations, and one of 20 bytes about 1 MB.
 GROWTH_GOAL_KIB = 512
 
 
