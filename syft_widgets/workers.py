@@ -227,8 +227,10 @@ class BaseWorker:
                 f"under {msg.obj_id}, not a pointer. Call .get() to fetch it instead."
             )
         value = obj.get()
-        if getattr(value, "is_pointer", False) and value.location is self and not value.point_to_attr:
+        here = getattr(value, "is_pointer", False) and value.location.id == self.id
+        if here and not value.point_to_attr:
             # The chain came back here (bob → alice → bob): what arrived points into this very store.
+            # By id, not identity: a worker made again under the same id shares this store.
             # Keep the data itself under the pointer's key, as one hop closer means; a pointer to
             # itself would delete the data when dropped, and the learner's pointer would dangle.
             data = self.object_store.remove(value.id_at_location, "get")

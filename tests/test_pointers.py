@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import syft_widgets as sy
 from syft_widgets import PointerTensor
 
 REPR = re.compile(r"^\(Wrapper\)>\[PointerTensor \| (\w+):(\d+) -> (\w+):(\d+)\]$")
@@ -183,6 +184,18 @@ def test_remote_get_on_a_chain_that_comes_back_keeps_the_data_and_no_pointer_to_
     p.remote_get()
     # bob fetched alice's pointer, which pointed back into bob's own store: bob now holds the data
     # under the key the learner's pointer names, and no pointer to itself.
+    assert env.alice._objects == {} and list(env.bob._objects) == [p.id_at_location]
+    assert torch.equal(env.bob._objects[p.id_at_location], torch.tensor([1, 2]))
+    assert p.get().tolist() == [1, 2]
+    assert env.bob._objects == {}
+
+
+def test_a_chain_that_comes_back_to_a_worker_made_again_keeps_the_data_too(env) -> None:
+    # Running `bob = sy.VirtualWorker(hook, id="bob")` again, as a notebook cell run twice does,
+    # makes a second worker object sharing bob's store: the chain still comes back to bob.
+    p = torch.tensor([1, 2]).send(env.bob).send(env.alice).send(env.bob)  # me → bob → alice → bob
+    sy.VirtualWorker(env.hook, id="bob")
+    p.remote_get()
     assert env.alice._objects == {} and list(env.bob._objects) == [p.id_at_location]
     assert torch.equal(env.bob._objects[p.id_at_location], torch.tensor([1, 2]))
     assert p.get().tolist() == [1, 2]
