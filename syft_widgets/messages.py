@@ -58,6 +58,7 @@ __all__ = [
     "Stored",
     "Summary",
     "TensorMeta",
+    "payload_grads",
     "payload_kind",
     "payload_nbytes",
 ]
@@ -129,6 +130,12 @@ def payload_kind(payload: Payload) -> ObjectKind:
     return "parameter" if issubclass(kind, torch.nn.Parameter) else "tensor"
 
 
+def payload_grads(payload: object) -> int:
+    """How many gradients travel with a value: 1 for a leaf tensor whose ``.grad`` is set, else 0."""
+    # A non-leaf tensor has no stored gradient (and reading its .grad would warn).
+    return int(isinstance(payload, torch.Tensor) and payload.is_leaf and payload.grad is not None)
+
+
 def payload_nbytes(payload: object) -> int:
     """The bytes of tensor values that travel (a pointer's description carries none)."""
     if isinstance(payload, torch.Tensor):
@@ -198,7 +205,10 @@ class RunCommand:
 
 @dataclass(slots=True)
 class ForwardObject:
-    """Send object ``obj_id`` straight to worker ``destination`` and forget it (``move``)."""
+    """Send object ``obj_id`` straight to worker ``destination`` and forget it (``move``).
+
+    The reply says what moved: the object's new id, its kind and how many gradients went with it.
+    """
 
     label: ClassVar = "command"
     obj_id: int

@@ -103,10 +103,12 @@ class PointerMixin:
                 # Everything a step changes happens inside it, so the step's snapshot shows the result.
                 with WORLD.step("get", holder=str(location.id)) as step:
                     if direct:  # a fast loop's batch only counts the step
-                        result = self._arrived(location.request_object(self._ref))
+                        payload = location.request_object(self._ref)
                     else:
-                        result = self._arrived(owner.send_msg(m.RequestObject(self._ref), location))
-                    step.note(kind=kind_of(result))  # a value or a pointer: a batch keeps it (seen ledger)
+                        payload = owner.send_msg(m.RequestObject(self._ref), location)
+                    result = self._arrived(payload)
+                    # A value (with its gradient?) or a pointer: a batch keeps it (seen ledger).
+                    step.note(kind=kind_of(result), grads=m.payload_grads(payload))
         except BaseException:
             interrupts.release(held)
             raise
@@ -159,6 +161,10 @@ class PointerMixin:
 
         Moving it to its owner is a ``.get()``, and returns what ``.get()`` returns.
         """
+        return self._move(destination)[0]
+
+    def _move(self, destination: Any) -> tuple[Any, int]:
+        """``move()``, and how many gradients went along (a model's move counts them for its step)."""
         self._check_usable("move")
         dest = WORLD.resolve(destination, "move")
         if self.point_to_attr:
@@ -166,19 +172,23 @@ class PointerMixin:
                 f"Cannot move the attribute pointer ::{self.point_to_attr}; move the tensor it belongs to."
             )
         if dest.id == self.owner.id:
-            return self.get()
+            result = self.get()
+            return result, 0 if getattr(type(result), "is_pointer", False) else m.payload_grads(result)
         if dest.id == self.location.id:
-            return self
+            return self, 0
         where = str(self.location.id)
         with (
             interrupts.Held(),
             WORLD.step("move", source=where, destination=str(dest.id)) as step,
         ):
-            new_id, kind = self.owner.send_msg(m.ForwardObject(self.id_at_location, dest.id), self.location)
-            step.note(kind=kind)  # known once moved: a fast loop's batch keeps it (the seen ledger)
+            new_id, kind, grads = self.owner.send_msg(
+                m.ForwardObject(self.id_at_location, dest.id), self.location
+            )
+            # Known once moved: a fast loop's batch keeps them (the seen ledger).
+            step.note(kind=kind, grads=grads)
             WORLD.retire_twins(self)  # other objects with this id still point at the old place
             self.__dict__.update(location=dest, id_at_location=new_id, _ref=m.ObjectRef(new_id, None))
-        return self
+        return self, grads
 
     def remote_get(self) -> Any:
         """Ask the worker holding a pointer to fetch what it points to and keep it (one hop closer)."""
@@ -492,10 +502,12 @@ class PointerParameter(PointerMixin, torch.nn.Parameter):  # type: ignore[overri
             else:
                 with WORLD.step("get", holder=str(location.id)) as step:
                     if direct:  # a fast loop's batch only counts the step
-                        to_local(self, location.request_object(self._ref))
+                        payload = location.request_object(self._ref)
                     else:
-                        to_local(self, owner.send_msg(m.RequestObject(self._ref), location))
-                    step.note(kind="parameter")  # a value: a batch keeps it (seen ledger)
+                        payload = owner.send_msg(m.RequestObject(self._ref), location)
+                    to_local(self, payload)
+                    # A value (with its gradient?), or a pointer one hop on: a batch keeps it (seen ledger).
+                    step.note(kind=m.payload_kind(payload), grads=m.payload_grads(payload))
         finally:
             interrupts.release(held)
         return self

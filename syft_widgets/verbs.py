@@ -55,7 +55,8 @@ def tensor_send(self: torch.Tensor, *workers: Any, garbage_collect_data: bool = 
         if direct and not WORLD.bus.active:  # nobody listens: no step either
             stored_id = destination.store_object(tensor_id(self), copy_tensor(self))
             return make_pointer(me, destination, stored_id, m.TensorMeta.of(self), gc=garbage_collect_data)
-        with WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id)):
+        with WORLD.step("send", kind=m.payload_kind(self), destination=str(destination.id),
+                        grads=m.payload_grads(self)):  # fmt: skip
             if direct:  # a fast loop's batch only counts the step
                 stored_id = destination.store_object(tensor_id(self), copy_tensor(self))
             else:
@@ -99,7 +100,7 @@ def module_send(self: nn.Module, *workers: Any) -> nn.Module:
     self.__dict__.setdefault("_syft_module_id", new_id())
     sent: list[Any] = []
     with WORLD.step("send_module", module=type(self).__name__, destination=str(destination.id),
-                    count=len(params)):  # fmt: skip
+                    count=len(params), grads=sum(m.payload_grads(p) for p in params)):  # fmt: skip
         try:
             for p in params:
                 stored_id = _send_copy(me, p, destination)
@@ -122,7 +123,7 @@ def module_get(self: nn.Module) -> nn.Module:
     where = all_params[0].location if params and params[0] is all_params[0] else None
     fetched: list[tuple[Any, Any, int, bool]] = []
     with WORLD.step("get_module", module=type(self).__name__,
-                    holder=str(getattr(where, "id", "")), count=len(params)):  # fmt: skip
+                    holder=str(getattr(where, "id", "")), count=len(params)) as step:  # fmt: skip
         try:
             for p in params:
                 pointer = (p, p.location, p.id, p.garbage_collect_data)
@@ -132,6 +133,8 @@ def module_get(self: nn.Module) -> nn.Module:
             for p, location, ptr_id, deletes in fetched:  # all or nothing: send back what came
                 _send_back(p, location, ptr_id, deletes)
             raise
+        # The gradients that came along (a fast loop's batch keeps the count: the seen ledger).
+        step.note(grads=sum(0 if getattr(p, "is_pointer", False) else m.payload_grads(p) for p in params))
     return self
 
 
@@ -156,14 +159,16 @@ def module_move(self: nn.Module, destination: Any) -> None:
             f"This {type(self).__name__} is local; send it first with model.send({dest.id!r})."
         )
     moved: list[tuple[Any, Any]] = []
+    grads = 0
     with WORLD.step("move_module", module=type(self).__name__, source=str(self.location.id),  # type: ignore[union-attr]
-                    destination=str(dest.id), count=len(params)):  # fmt: skip
+                    destination=str(dest.id), count=len(params)) as step:  # fmt: skip
         try:
             for p in params:
                 source = p.location
-                p.move(dest)
+                grads += p._move(dest)[1]
                 moved.append((p, source))
         except BaseException:
             for p, source in moved:  # all or nothing
                 p.move(source)
             raise
+        step.note(grads=grads)  # the gradients that went along: a fast loop's batch keeps the count

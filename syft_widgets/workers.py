@@ -198,7 +198,7 @@ class BaseWorker:
                 obj.garbage_collect_data = False  # clear_objects forgets; it does not reach further
         del removed
 
-    def _handle_forward(self, msg: m.ForwardObject, sender: Hashable) -> tuple[int, str]:
+    def _handle_forward(self, msg: m.ForwardObject, sender: Hashable) -> tuple[int, str, int]:
         destination = WORLD.worker(msg.destination)
         obj: Any = self.object_store.get(msg.obj_id)
         if getattr(obj, "is_pointer", False) and obj.location.id == destination.id:
@@ -217,7 +217,8 @@ class BaseWorker:
                 obj.garbage_collect_data = gc_flag
             raise
         self.object_store.remove(msg.obj_id, "move")
-        return int(new_id), m.payload_kind(payload)  # what moved: a value, or a pointer (a chain)
+        # What moved: a value (and its gradient, if any), or a pointer (a chain).
+        return int(new_id), m.payload_kind(payload), m.payload_grads(payload)
 
     def _handle_remote_get(self, msg: m.RemoteGet, sender: Hashable) -> m.TensorMeta:
         obj: Any = self.object_store.get(msg.obj_id)

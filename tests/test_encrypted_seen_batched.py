@@ -121,6 +121,41 @@ def test_me_saw_what_it_fetched_in_a_fast_loop_and_a_fetched_pointer_shows_nothi
         assert _sources(record["me"]) == [("received", "bob")] * KEEP  # the latest KEEP are kept
 
 
+def _attrs(seen: WorkerSeen) -> list[str]:
+    return [e.attr for e in seen.clear]
+
+
+def test_the_gradients_that_come_with_values_in_a_fast_loop_are_seen_too(
+    env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Part 10's leak: a parameter's .grad travels with it, and whoever receives it sees it. Step by
+    # step each gradient is an entry of its own; a fast loop's batch must count it too.
+    model = nn.Linear(2, 1)
+    model(torch.ones(1, 2)).sum().backward()  # weight and bias now have gradients
+    weight = nn.Parameter(torch.ones(2))
+    weight.grad = torch.ones(2)
+
+    def loop() -> None:
+        for _ in range(10):
+            model.send(env.bob)  # bob: 2 parameters, 2 gradients
+            model.move(env.alice)  # alice: the same from bob
+            model.get()  # me: the same from alice
+            pointer = weight.send(env.bob)  # bob: 1 and 1
+            pointer.move(env.alice)  # alice: 1 and 1 from bob
+            pointer.get()  # me: 1 and 1 from alice
+            torch.ones(2).send(env.bob).get()  # a tensor with no gradient: bob 1, me 1
+
+    fast = _record(steps, monkeypatch, True, loop)
+    slow = _record(steps, monkeypatch, False, loop)
+    # A round: bob gets 2 parameters + 2 gradients, 1 + 1, and a plain tensor; alice 2 + 2 and 1 + 1;
+    # me the same from alice, and the plain tensor back from bob.
+    for worker, per_round in (("bob", 7), ("alice", 6), ("me", 7)):
+        assert fast[worker].clear_count == slow[worker].clear_count == 10 * per_round, worker
+        # The latest entries: the same gradients, in the same places, with or without a batch.
+        assert _attrs(fast[worker]) == _attrs(slow[worker]), worker
+        assert "grad" in _attrs(fast[worker]), worker
+
+
 def test_shares_sent_in_a_fast_loop_are_still_no_plain_values(
     env: Env, steps: list[Step], monkeypatch: pytest.MonkeyPatch
 ) -> None:

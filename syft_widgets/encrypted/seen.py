@@ -33,7 +33,7 @@ KEEP = 20  # entries kept per worker (the latest); clear_count counts them all
 # Steps that give a worker plain values (their details name the receiver, the sender and how many):
 # a tensor or a parameter sent by me, moved from one worker to another or fetched by me (``kind``
 # "tensor" or "parameter"; "pointer" gives no value), a model's parameters sent, moved or fetched
-# (``count`` of them).
+# (``count`` of them), and the gradients that came with them (``grads``).
 PLAIN_TRANSFERS = frozenset({"send", "move", "get", "send_module", "move_module", "get_module"})
 _FETCHES = ("get", "get_module")  # me receives from the step's holder
 UNRECORDED = "…"  # the preview of a value that passed inside a batch: its value was not recorded
@@ -181,8 +181,12 @@ class SeenLedger:
             count = 1 if detail.get("kind") in ("tensor", "parameter") else 0
         else:  # a model's parameters, each one a value
             count = _int(detail.get("count"))
-        for _ in range(count):
+        grads = _int(detail.get("grads"))  # gradients that came with the values (Part 10's leak)
+        for i in range(count):
+            # Each value with its gradient, in the order a step's own messages tell them.
             self._saw(receiver, SeenEntry("received", source, 0, (), "", UNRECORDED))
+            if i < grads:
+                self._saw(receiver, SeenEntry("received", source, 0, (), "", UNRECORDED, "grad"))
 
     def _message(self, step: Step, event: MessageSent, after: tuple) -> None:
         receiver = event.receiver
