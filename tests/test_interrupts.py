@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from syft_widgets import interrupts, world
+from syft_widgets.events import Step
 from syft_widgets.world import WORLD
 from tests.conftest import Env
 from tests.interrupting import (
@@ -81,13 +82,16 @@ def test_thousands_of_randomly_interrupted_operations_lose_nothing(env: Env, tim
 
 
 def test_randomly_interrupted_operations_lose_nothing_with_a_live_view_open(
-    env: Env, timer: Timer, live_view: Any
+    env: Env, timer: Timer, live_view: Any, steps: list[Step]
 ) -> None:
     report = random_run(env, timer, seed=13, count=1500)
     assert report.failures == [], (report.failures, report.kinds)
     assert report.caught == report.sent
     assert report.sent > report.ops // 3, report
-    assert live_view.step > report.ops  # the view followed a step (or more) per operation
+    # The view followed every step, up to the newest. (Its ``step`` trait may lag behind: redraws
+    # are throttled, and how far it lags depended on the machine; ``steps`` catches up.)
+    assert len(steps) > report.ops // 2, report  # ~1.2 a operation here; interrupted ones may have none
+    assert live_view.steps[-1].index == steps[-1].index
 
 
 def test_the_random_test_finds_the_damage_when_operations_are_not_held(
