@@ -13,6 +13,7 @@ import syft_widgets.world as world_module
 from syft_widgets import torch_steps
 from syft_widgets.diagram.changes import step_changes
 from syft_widgets.diagram.narrate import narrate
+from syft_widgets.errors import TensorsNotCollocatedException
 from syft_widgets.events import MessageSent
 from syft_widgets.world import WORLD
 from tests.helpers import DATA_OLD, TRAIN_OLD, run_cell, store_state
@@ -169,6 +170,47 @@ def test_plain_torch_records_nothing_even_while_someone_listens(env, steps) -> N
     model(torch.ones(1, 2)).sum().backward()
     opt.step()
     assert steps == []
+
+
+# Pointers run these operators without torch's dispatch to __torch_function__ (pointers.py): the
+# step, its message and its narration must be what torch's own operator makes.
+ARITHMETIC = [
+    ("x + y", lambda x, y: x + y, torch.Tensor.__add__, [5.0, 7.0]),
+    ("x + 1", lambda x, y: x + 1, lambda x, y: torch.Tensor.__add__(x, 1), [2.0, 3.0]),
+    ("1 + x", lambda x, y: 1 + x, lambda x, y: torch.Tensor.__radd__(x, 1), [2.0, 3.0]),
+    ("x - y", lambda x, y: x - y, torch.Tensor.__sub__, [-3.0, -3.0]),
+    ("x * y", lambda x, y: x * y, torch.Tensor.__mul__, [4.0, 10.0]),
+    ("2 * x", lambda x, y: 2 * x, lambda x, y: torch.Tensor.__rmul__(x, 2), [2.0, 4.0]),
+    ("x / 2", lambda x, y: x / 2, lambda x, y: torch.Tensor.__truediv__(x, 2), [0.5, 1.0]),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "direct", "through_torch", "value"), ARITHMETIC, ids=[a[0] for a in ARITHMETIC]
+)
+def test_an_operator_on_pointers_is_the_step_torchs_own_operator_makes(
+    env, steps, code, direct, through_torch, value
+) -> None:
+    x, y = torch.tensor([1.0, 2.0]).send(env.bob), torch.tensor([4.0, 5.0]).send(env.bob)
+    told = []
+    for operator in (direct, through_torch):
+        steps.clear()
+        result = operator(x, y)
+        assert result.location is env.bob and result.get().tolist() == value, code
+        step = steps[0]  # then the get
+        messages = [e.op for e in step.events if isinstance(e, MessageSent)]
+        narration = [re.sub(r"#\d+", "#id", narrate(step, lang)) for lang in ("en", "bn")]  # new ids
+        told.append((step.op, dict(step.detail), messages, narration))
+    assert told[0] == told[1], code
+
+
+def test_an_operator_with_an_operand_no_pointer_can_take_fails_as_torchs_does(env) -> None:
+    x = torch.tensor([1.0, 2.0]).send(env.bob)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        x + "one"
+    with pytest.raises(TensorsNotCollocatedException):
+        x * torch.tensor([1.0, 2.0])
+    assert len(env.bob._objects) == 1
 
 
 def test_a_property_torch_reads_on_its_own_is_no_step(env, steps) -> None:
