@@ -165,8 +165,8 @@ class Step:
     module_call, optimizer_step, zero_grad, get_module, gc), ``worker`` (the worker a worker or
     clear step is about), ``kind`` (send, move and get: tensor, parameter or pointer), ``grads``
     (send, move, get and their module forms: how many gradients travelled with the values), ``func``
-    (command: the torch function), ``module`` (module_call: ``Linear(2 → 1)``; send_module and friends: the
-    class), ``inputs`` (module_call: ids of its pointer arguments where the data is),
+    (command: the torch function), ``module`` (module_call: ``Linear(2 → 1)``; send_module and
+    friends: the class), ``inputs`` (module_call: ids of its pointer arguments where the data is),
     ``optimizer`` and ``count`` (the optimizer's class and how many parameters it holds there),
     and for a batch ``count`` and ``ops`` (see ``world.batch_key``). The encrypted ops "share",
     "reconstruct" and "shared_op" and their detail keys are described in ``docs/encrypted.md``.

@@ -2,8 +2,9 @@
 
 A pointer is a real ``torch.Tensor`` subclass. Torch hands every function call on it to
 ``__torch_function__``, which sends the call to the worker holding the data and returns a new
-pointer to the result (``+ - * /`` go there a step sooner: see :func:`_arithmetic`). Pointers to pointers need nothing special: the worker in the middle holds a
-pointer, so running the command there forwards it one hop further.
+pointer to the result (``+ - * /`` go there a step sooner: see :func:`_arithmetic`). Pointers to
+pointers need nothing special: the worker in the middle holds a pointer, so running the command
+there forwards it one hop further.
 
 The verbs come first in :class:`PointerMixin` (``get``, ``send``, ``move``); :mod:`verbs` lists
 where each verb lives for tensors, pointers and models.
