@@ -131,9 +131,15 @@ def payload_kind(payload: Payload) -> ObjectKind:
 
 
 def payload_grads(payload: object) -> int:
-    """How many gradients travel with a value: 1 for a leaf tensor whose ``.grad`` is set, else 0."""
+    """How many gradients travel with a value: 1 for a leaf tensor whose ``.grad`` is set, else 0.
+
+    A pointer (or its description) carries none; its ``.grad`` is not even read, as that would ask
+    its worker.
+    """
+    if not isinstance(payload, torch.Tensor) or getattr(type(payload), "is_pointer", False):
+        return 0
     # A non-leaf tensor has no stored gradient (and reading its .grad would warn).
-    return int(isinstance(payload, torch.Tensor) and payload.is_leaf and payload.grad is not None)
+    return int(payload.is_leaf and payload.grad is not None)
 
 
 def payload_nbytes(payload: object) -> int:

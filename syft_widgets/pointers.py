@@ -202,7 +202,7 @@ class PointerMixin:
             )
         if dest.id == self.owner.id:
             result = self.get()
-            return result, 0 if getattr(type(result), "is_pointer", False) else m.payload_grads(result)
+            return result, m.payload_grads(result)
         if dest.id == self.location.id:
             return self, 0
         where = str(self.location.id)

@@ -134,7 +134,7 @@ def module_get(self: nn.Module) -> nn.Module:
                 _send_back(p, location, ptr_id, deletes)
             raise
         # The gradients that came along (a fast loop's batch keeps the count: the seen ledger).
-        step.note(grads=sum(0 if getattr(p, "is_pointer", False) else m.payload_grads(p) for p in params))
+        step.note(grads=sum(m.payload_grads(p) for p in params))
     return self
 
 

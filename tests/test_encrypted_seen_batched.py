@@ -18,6 +18,7 @@ from torch import nn
 from syft_widgets import world as world_module
 from syft_widgets.encrypted.seen import KEEP, SeenLedger, WorkerSeen
 from syft_widgets.events import Step
+from syft_widgets.messages import payload_grads
 from syft_widgets.world import WORLD
 from tests.conftest import Env
 
@@ -154,6 +155,21 @@ def test_the_gradients_that_come_with_values_in_a_fast_loop_are_seen_too(
         # The latest entries: the same gradients, in the same places, with or without a batch.
         assert _attrs(fast[worker]) == _attrs(slow[worker]), worker
         assert "grad" in _attrs(fast[worker]), worker
+
+
+def test_a_pointer_carries_no_gradient_and_its_worker_is_not_asked(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weight = nn.Parameter(torch.ones(2))
+    weight.grad = torch.ones(2)
+    assert payload_grads(weight) == 1 and payload_grads(torch.ones(2)) == 0
+    pointer = weight.send(env.bob)
+    asked: list[object] = []
+    query = env.bob.query_attribute
+    monkeypatch.setattr(env.bob, "query_attribute", lambda *args: asked.append(args) or query(*args))
+    assert payload_grads(pointer) == 0
+    assert asked == []
+    assert pointer.grad is not None and asked  # reading the pointer's .grad asks bob
 
 
 def test_shares_sent_in_a_fast_loop_are_still_no_plain_values(
